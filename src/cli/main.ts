@@ -1,0 +1,79 @@
+import { resolve } from 'node:path';
+import { CommanderError } from 'commander';
+import { DlError, JoblogError, JoblogLockedError, LocalError, UsageError } from '../errors/errors.js';
+import { defaultJoblog, run } from '../run.js';
+import { status } from '../joblog/status.js';
+import { plainReporter } from '../report/plain.js';
+import { renderStatus } from '../report/status-text.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { buildProgram, type CliOptions } from './program.js';
+
+const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
+
+/** Runs the dl command line and returns the exit code; never throws for a person's mistake. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    program.parse([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw error;
+  }
+  const options = program.opts<CliOptions>();
+  const inputs = program.args.length > 0 ? program.args : process.stdin.isTTY ? [] : ['-'];
+  const err = line(process.stderr);
+
+  try {
+    if (options.status) return await printStatus(options);
+    return await download(inputs, options);
+  } catch (error) {
+    if (error instanceof DlError) {
+      err(`dl: ${error.message}`);
+      return error instanceof UsageError || error instanceof JoblogLockedError || error instanceof JoblogError || error instanceof LocalError
+        ? EXIT.usage
+        : EXIT.failed;
+    }
+    err(`dl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT.failed;
+  }
+}
+
+async function printStatus(options: CliOptions): Promise<number> {
+  const joblog = resolve(options.joblog ?? defaultJoblog(resolve(options.destdir)));
+  const report = await status(joblog);
+  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${renderStatus(report)}\n`);
+  return EXIT.ok;
+}
+
+async function download(inputs: string[], options: CliOptions): Promise<number> {
+  const controller = new AbortController();
+  let interruptedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => {
+    // A second Ctrl+C means "now": the joblog has at most a few hundred ms of records unwritten.
+    if (interruptedBy === 'SIGINT' && signal === 'SIGINT') process.exit(EXIT.sigint);
+    interruptedBy ??= signal;
+    controller.abort();
+  };
+  const onSigint = onSignal('SIGINT');
+  const onSigterm = onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  try {
+    const summary = await run({
+      inputs,
+      joblog: options.joblog,
+      destdir: options.destdir,
+      workers: options.workers,
+      perHost: options.perHost,
+      perSite: options.perSite,
+      hostLimits: options.hostLimit,
+      siteLimits: options.siteLimit,
+      signal: controller.signal,
+      onEvent: plainReporter(line(process.stderr)),
+    });
+    return exitCodeFor(summary, interruptedBy);
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+  }
+}

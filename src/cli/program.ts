@@ -1,0 +1,38 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_JOBLOG_NAME, DEFAULTS } from '../options.js';
+import { VERSION } from '../version.js';
+import { keyedLimit, positiveInt } from './parse.js';
+
+/** Options as commander hands them over. */
+export interface CliOptions {
+  workers: number;
+  perHost: number;
+  perSite: number;
+  hostLimit?: Map<string, number>;
+  siteLimit?: Map<string, number>;
+  joblog?: string;
+  destdir: string;
+  status?: boolean;
+  json?: boolean;
+}
+
+/** The command line: options and help only; behaviour lives in the library. */
+export function buildProgram(): Command {
+  return new Command()
+    .name('dl')
+    .description('Download many URLs at once, with a joblog that lets any run resume where it stopped.')
+    .argument('[inputs...]', 'files with one URL per line; "-" reads standard input (also the default when stdin is a pipe)')
+    .addOption(new Option('-j, --workers <n>', 'downloads at once, over all hosts').argParser(positiveInt).default(DEFAULTS.workers))
+    .addOption(new Option('--per-host <n>', 'downloads at once per host (hostname:port)').argParser(positiveInt).default(DEFAULTS.perHost))
+    .addOption(new Option('--per-site <n>', 'downloads at once per site (registrable domain)').argParser(positiveInt).default(DEFAULTS.perSite))
+    .addOption(new Option('--host-limit <host=n>', 'limit for one host, as hostname or hostname:port (repeatable)').argParser(keyedLimit))
+    .addOption(new Option('--site-limit <site=n>', 'limit for one site, such as example.co.uk (repeatable)').argParser(keyedLimit))
+    .addOption(new Option('-l, --joblog <file>', `joblog to record and resume the run (default: <destdir>/${DEFAULT_JOBLOG_NAME})`))
+    .addOption(new Option('-d, --destdir <dir>', 'folder to download into').default('.', 'the current folder'))
+    .addOption(new Option('--status', 'print where the run recorded in the joblog stands, and exit'))
+    .addOption(new Option('--json', 'with --status: print one JSON object'))
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'print this help and exit')
+    .showHelpAfterError('(dl --help lists every option)')
+    .exitOverride();
+}

@@ -1,0 +1,15 @@
+import { getDomain } from 'tldts';
+
+/** A host is `hostname:port`: two ports on one machine are two hosts with their own limits. */
+export function hostKeyOf(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${url.hostname}:${port}`;
+}
+
+/**
+ * A site is the registrable domain (`a.example.co.uk` -> `example.co.uk`) from the Public Suffix
+ * List; IP addresses and single-label names such as localhost are their own site.
+ */
+export function siteKeyOf(hostname: string): string {
+  return getDomain(hostname, { allowPrivateDomains: true }) ?? hostname;
+}

@@ -1,0 +1,16 @@
+import type { JobRecord } from '../joblog/records.js';
+import { hostKeyOf, siteKeyOf } from './host-key.js';
+
+/** A job the engine is about to run or is running: its record plus what scheduling needs. */
+export interface ActiveJob {
+  record: JobRecord;
+  /** Byte offset of the job's line in the joblog: how a parked job is read back. */
+  offset: number;
+  url: URL;
+  host: string;
+  site: string;
+}
+
+export function activeJob(record: JobRecord, offset: number, url = new URL(record.url)): ActiveJob {
+  return { record, offset, url, host: hostKeyOf(url), site: siteKeyOf(url.hostname) };
+}

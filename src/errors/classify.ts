@@ -1,0 +1,68 @@
+import { AbortedError, DlError, LocalError, NetworkError } from './errors.js';
+
+/**
+ * Turns anything thrown during a transfer into a DlError. This is the one place that knows the
+ * codes of undici and of the operating system; everything else asks `code` and `retryable`.
+ */
+export function classify(error: unknown, signal?: AbortSignal): DlError {
+  if (error instanceof DlError) return error;
+  if (signal?.aborted) return new AbortedError();
+
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+
+  const local = LOCAL_CODES[code];
+  if (local) return new LocalError(code, local.message, local.fatal, { cause: error });
+
+  const network = NETWORK_CODES[code];
+  if (network) return new NetworkError(network.code, network.message, network.retryable, { cause: error });
+
+  if (code === 'ABORT_ERR' || (error instanceof Error && error.name === 'AbortError')) {
+    return new AbortedError();
+  }
+  return new NetworkError(code || 'EUNKNOWN', message || 'unknown error', true, { cause: error });
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return '';
+}
+
+const LOCAL_CODES: Record<string, { message: string; fatal: boolean } | undefined> = {
+  ENOSPC: { message: 'disk full', fatal: true },
+  EDQUOT: { message: 'disk quota exceeded', fatal: true },
+  EROFS: { message: 'read-only file system', fatal: true },
+  EACCES: { message: 'permission denied', fatal: false },
+  EPERM: { message: 'operation not permitted', fatal: false },
+  EISDIR: { message: 'a folder is in the way of the file', fatal: false },
+  ENOTDIR: { message: 'a file is in the way of a folder', fatal: false },
+  ENAMETOOLONG: { message: 'file name too long', fatal: false },
+  EMFILE: { message: 'too many open files', fatal: false },
+};
+
+const NETWORK_CODES: Record<string, { code: string; message: string; retryable: boolean } | undefined> = {
+  ECONNRESET: { code: 'ECONNRESET', message: 'connection reset', retryable: true },
+  UND_ERR_SOCKET: { code: 'ECONNRESET', message: 'connection closed by the server', retryable: true },
+  UND_ERR_CLOSED: { code: 'ECONNRESET', message: 'connection closed', retryable: true },
+  EPIPE: { code: 'ECONNRESET', message: 'connection closed by the server', retryable: true },
+  ECONNREFUSED: { code: 'ECONNREFUSED', message: 'connection refused', retryable: true },
+  ECONNABORTED: { code: 'ECONNRESET', message: 'connection aborted', retryable: true },
+  EHOSTUNREACH: { code: 'EHOSTUNREACH', message: 'host unreachable', retryable: true },
+  ENETUNREACH: { code: 'ENETUNREACH', message: 'network unreachable', retryable: true },
+  EAI_AGAIN: { code: 'EAI_AGAIN', message: 'temporary DNS failure', retryable: true },
+  ENOTFOUND: { code: 'ENOTFOUND', message: 'host not found', retryable: false },
+  UND_ERR_CONNECT_TIMEOUT: { code: 'ETIMEDOUT_CONNECT', message: 'connect timed out', retryable: true },
+  UND_ERR_HEADERS_TIMEOUT: { code: 'ETIMEDOUT_HEADERS', message: 'no response headers in time', retryable: true },
+  UND_ERR_BODY_TIMEOUT: { code: 'ETIMEDOUT_BODY', message: 'no data received in time', retryable: true },
+  ETIMEDOUT: { code: 'ETIMEDOUT_CONNECT', message: 'connection timed out', retryable: true },
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { code: 'SHORT_BODY', message: 'body length differs from Content-Length', retryable: true },
+  HPE_INVALID_CONSTANT: { code: 'EPROTO', message: 'invalid HTTP response', retryable: true },
+  UND_ERR_INFO: { code: 'EPROTO', message: 'invalid HTTP response', retryable: true },
+  CERT_HAS_EXPIRED: { code: 'ETLS', message: 'TLS certificate has expired', retryable: false },
+  DEPTH_ZERO_SELF_SIGNED_CERT: { code: 'ETLS', message: 'self-signed TLS certificate', retryable: false },
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: { code: 'ETLS', message: 'TLS certificate cannot be verified', retryable: false },
+  ERR_TLS_CERT_ALTNAME_INVALID: { code: 'ETLS', message: 'TLS certificate does not match the host', retryable: false },
+};

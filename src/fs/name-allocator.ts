@@ -1,0 +1,33 @@
+import { HashSet64 } from '../utils/hash-set.js';
+import { fitBytes, MAX_NAME_BYTES } from './naming.js';
+
+/**
+ * Gives every job a distinct output path: the first job to ask for `a.jpg` gets it, later ones get
+ * `a.1.jpg`, `a.2.jpg`, ... Names are compared without case, so that the files can live on a
+ * case-insensitive file system too. The choice is made once and stored in the job record.
+ */
+export class NameAllocator {
+  private readonly taken = new HashSet64();
+  /** Next suffix to try for names that collided before (only those are kept). */
+  private readonly nextSuffix = new Map<string, number>();
+
+  /** Marks a path as used by an existing job (read from the joblog). */
+  reserve(path: string): void {
+    this.taken.add(path.toLowerCase());
+  }
+
+  allocate(path: string): string {
+    const key = path.toLowerCase();
+    if (this.taken.add(key)) return path;
+    const slash = path.lastIndexOf('/');
+    const dir = path.slice(0, slash + 1);
+    const name = path.slice(slash + 1);
+    for (let n = this.nextSuffix.get(key) ?? 1; ; n++) {
+      const candidate = dir + fitBytes(name, `.${n}`, MAX_NAME_BYTES);
+      if (this.taken.add(candidate.toLowerCase())) {
+        this.nextSuffix.set(key, n + 1);
+        return candidate;
+      }
+    }
+  }
+}

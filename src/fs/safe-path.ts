@@ -1,0 +1,21 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { LocalError } from '../errors/errors.js';
+
+/**
+ * The absolute path of `out` inside `destdir`, or an error when it would land anywhere else.
+ * Names are sanitized before they get here; this is the last line of defence, not the first.
+ */
+export function resolveInside(destdir: string, out: string): string {
+  const root = resolve(destdir);
+  const target = resolve(root, out);
+  const rel = relative(root, target);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) || out.includes('\0')) {
+    throw new LocalError('UNSAFE_PATH', `refusing to write outside the destination folder: ${out}`, false);
+  }
+  return target;
+}
+
+/** Where a download is written until it is complete. */
+export function partPath(finalPath: string): string {
+  return `${finalPath}.part`;
+}

@@ -1,0 +1,29 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { UsageError } from '../errors/errors.js';
+
+/** Where input lines come from: a file, or standard input (`-`). */
+export interface InputSource {
+  /** Name used in `src` and in messages (`urls.txt:12`, `stdin:3`). */
+  label: string;
+  open(): Readable;
+}
+
+export function inputSources(inputs: readonly string[], stdin: () => Readable): InputSource[] {
+  return inputs.map((input) =>
+    input === '-'
+      ? { label: 'stdin', open: stdin }
+      : { label: input, open: () => createReadStream(input, { highWaterMark: 256 * 1024 }) },
+  );
+}
+
+/** Fails before anything starts when an input file cannot be read at all. */
+export async function checkInputFiles(inputs: readonly string[]): Promise<void> {
+  for (const input of inputs) {
+    if (input === '-') continue;
+    const info = await stat(input).catch(() => undefined);
+    if (!info) throw new UsageError(`input file not found: ${input}`);
+    if (info.isDirectory()) throw new UsageError(`input is a folder, not a file: ${input}`);
+  }
+}

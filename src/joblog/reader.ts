@@ -1,0 +1,199 @@
+import { createReadStream } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { Bitset } from '../utils/bitset.js';
+import type { JobRecord } from './records.js';
+
+const NEWLINE = 0x0a;
+
+/** Unfinished jobs as two parallel arrays: seq and the byte offset of the job's line. */
+export interface PendingJobs {
+  seqs: Uint32Array;
+  offsets: Float64Array;
+}
+
+/** Everything a run or `--status` needs from one pass over the log. */
+export interface JoblogState {
+  /** Highest seq seen: the number of jobs, since seqs are dense from 1. */
+  jobs: number;
+  done: Bitset;
+  /** Jobs whose last outcome is a `fail` with `final: true`. */
+  failed: Bitset;
+  doneCount: number;
+  failedCount: number;
+  /** Bytes of the files of jobs that are done. */
+  bytes: number;
+  /** Whether the inputs of the last run that had inputs were read to the end (an `eof` record). */
+  resolved: boolean;
+  /** Lines that are not valid records (reported, never fatal). */
+  badLines: number;
+  /** Bytes after the last `\n` (a torn write, or a line still being written by a live run). */
+  tornBytes: number;
+  /** Size of the log in bytes (up to the last complete line). */
+  size: number;
+  pending: PendingJobs;
+}
+
+export interface ReadOptions {
+  /** Sees every job record (with its byte offset) during the pass, for indexes of keys and names. */
+  onJob?: (job: JobRecord, offset: number) => void;
+}
+
+/** Reads the whole log once. A log that does not exist reads as empty. */
+export async function readJoblog(path: string, options: ReadOptions = {}): Promise<JoblogState> {
+  const state: JoblogState = {
+    jobs: 0,
+    done: new Bitset(),
+    failed: new Bitset(),
+    doneCount: 0,
+    failedCount: 0,
+    bytes: 0,
+    resolved: false,
+    badLines: 0,
+    tornBytes: 0,
+    size: 0,
+    pending: { seqs: new Uint32Array(0), offsets: new Float64Array(0) },
+  };
+  const exists = await stat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+  if (!exists) return state;
+
+  let offsets = new Float64Array(1024);
+  const visit = (line: string, offset: number): void => {
+    const record = parseRecord(line);
+    if (!record) {
+      state.badLines++;
+      return;
+    }
+    switch (record.t) {
+      case 'run':
+        if (Array.isArray(record.inputs) && record.inputs.length > 0) state.resolved = false;
+        return;
+      case 'eof':
+        state.resolved = true;
+        return;
+      case 'job': {
+        const seq = record.seq;
+        if (seq >= offsets.length) {
+          const grown = new Float64Array(Math.max(seq + 1, offsets.length * 2));
+          grown.set(offsets);
+          offsets = grown;
+        }
+        offsets[seq] = offset + 1; // +1 so that 0 means "no job line seen"
+        if (seq > state.jobs) state.jobs = seq;
+        options.onJob?.(record as unknown as JobRecord, offset);
+        return;
+      }
+      case 'done':
+        if (state.done.add(record.seq)) {
+          state.doneCount++;
+          state.bytes += typeof record.bytes === 'number' ? record.bytes : 0;
+        }
+        if (state.failed.delete(record.seq)) state.failedCount--;
+        return;
+      case 'fail':
+        if (record.final === true) {
+          if (state.failed.add(record.seq)) state.failedCount++;
+        } else if (state.failed.delete(record.seq)) {
+          state.failedCount--;
+        }
+        if (state.done.delete(record.seq)) state.doneCount--;
+        return;
+      default:
+        // `start` and record types of later versions change nothing a pass needs.
+        return;
+    }
+  };
+
+  const { size, torn } = await forEachLine(path, visit);
+  state.size = size;
+  state.tornBytes = torn;
+  state.pending = collectPending(state, offsets);
+  return state;
+}
+
+/** Fields every record type may carry; the parser checks only what the pass relies on. */
+interface LooseRecord {
+  t: string;
+  seq: number;
+  bytes?: unknown;
+  final?: unknown;
+  inputs?: unknown;
+}
+
+function parseRecord(line: string): LooseRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as LooseRecord;
+  if (typeof record.t !== 'string') return undefined;
+  if (record.t === 'run' || record.t === 'eof') return record;
+  if (!Number.isInteger(record.seq) || record.seq < 1) return undefined;
+  if (record.t === 'job' && typeof (value as JobRecord).url !== 'string') return undefined;
+  return record;
+}
+
+function collectPending(state: JoblogState, offsets: Float64Array): PendingJobs {
+  const count = Math.max(0, state.jobs - state.doneCount - state.failedCount);
+  const seqs = new Uint32Array(count);
+  const at = new Float64Array(count);
+  let n = 0;
+  for (let seq = 1; seq <= state.jobs && n < count; seq++) {
+    if (state.done.has(seq) || state.failed.has(seq)) continue;
+    const offset = offsets[seq] ?? 0;
+    if (offset === 0) continue; // a seq with outcomes but no job line: nothing to run
+    seqs[n] = seq;
+    at[n] = offset - 1;
+    n++;
+  }
+  return { seqs: seqs.subarray(0, n), offsets: at.subarray(0, n) };
+}
+
+/** Calls `visit` for every complete line; returns the size up to the last `\n` and the torn rest. */
+async function forEachLine(
+  path: string,
+  visit: (line: string, offset: number) => void,
+): Promise<{ size: number; torn: number }> {
+  let carry: Buffer | undefined;
+  let base = 0; // file offset of the first byte of `carry` (or of the chunk when no carry)
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
+      if (nl > start) visit(buf.toString('utf8', start, nl), base + start);
+      start = nl + 1;
+    }
+    carry = start < buf.length ? buf.subarray(start) : undefined;
+    base += start;
+  }
+  return { size: base, torn: carry?.length ?? 0 };
+}
+
+/** Reads back the job line that starts at `offset` (how a pending job gets its details again). */
+export async function readJobAt(handle: FileHandle, offset: number): Promise<JobRecord> {
+  let length = 4096;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buf, 0, length, offset);
+    const nl = buf.subarray(0, bytesRead).indexOf(NEWLINE);
+    if (nl !== -1) {
+      const record = JSON.parse(buf.toString('utf8', 0, nl)) as JobRecord;
+      if (record.t !== 'job') throw new Error(`no job record at offset ${offset}`);
+      return record;
+    }
+    if (bytesRead < length) throw new Error(`job record at offset ${offset} is incomplete`);
+    length *= 4;
+  }
+}
+
+export async function openForReading(path: string): Promise<FileHandle> {
+  return open(path, 'r');
+}

@@ -1,0 +1,109 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import type { JoblogRecord } from './records.js';
+
+/** How often buffered records are written and fsynced, and how much may wait in memory. */
+const COMMIT_INTERVAL_MS = 200;
+const COMMIT_BYTES = 1 << 20;
+
+export interface WriterOptions {
+  /** Called when a write fails after the log was opened (disk full): the run must stop. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Appends records to the joblog with group commit: records collect in memory and are written and
+ * fsynced together a few times a second and on close, so the log stays cheap at thousands of
+ * jobs a second. `append` returns the byte offset where the record's line starts, which is how
+ * pending jobs are found again without keeping them in memory.
+ */
+export class JoblogWriter {
+  private chunks: string[] = [];
+  private bufferedBytes = 0;
+  /** Logical end of the log: bytes on disk plus bytes buffered. */
+  private end: number;
+  /** Bytes known to be written to the file (not necessarily fsynced). */
+  private written: number;
+  private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    size: number,
+    private readonly options: WriterOptions,
+  ) {
+    this.end = size;
+    this.written = size;
+  }
+
+  /** Opens for appending; the caller holds the lock and has repaired any torn tail. */
+  static async open(path: string, options: WriterOptions = {}): Promise<JoblogWriter> {
+    const handle = await open(path, 'a', 0o600);
+    const { size } = await handle.stat();
+    return new JoblogWriter(path, handle, size, options);
+  }
+
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  append(record: JoblogRecord): number {
+    const line = `${JSON.stringify(record)}\n`;
+    const offset = this.end;
+    const bytes = Buffer.byteLength(line);
+    this.chunks.push(line);
+    this.bufferedBytes += bytes;
+    this.end += bytes;
+    if (this.bufferedBytes >= COMMIT_BYTES) void this.commit();
+    else this.timer ??= setTimeout(() => void this.commit(), COMMIT_INTERVAL_MS);
+    return offset;
+  }
+
+  /** Resolves once every byte before `offset` is in the file (so it can be read back). */
+  async readable(offset: number): Promise<void> {
+    while (offset >= this.written && (this.chunks.length > 0 || this.inFlight)) await this.commit();
+  }
+
+  /** Writes and fsyncs everything appended so far. */
+  async flush(): Promise<void> {
+    while (this.chunks.length > 0 || this.inFlight) await this.commit();
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.handle.close();
+    }
+  }
+
+  private commit(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.inFlight) return this.inFlight;
+    if (this.chunks.length === 0 || this.failure) return Promise.resolve();
+    const data = this.chunks.join('');
+    const bytes = this.bufferedBytes;
+    this.chunks = [];
+    this.bufferedBytes = 0;
+    this.inFlight = (async () => {
+      try {
+        await this.handle.write(data);
+        this.written += bytes;
+        await this.handle.datasync();
+      } catch (error) {
+        this.failure = error as Error;
+        this.options.onError?.(this.failure);
+      } finally {
+        this.inFlight = undefined;
+      }
+      // Records appended while this batch was being written start the next batch at once.
+      if (this.chunks.length > 0 && !this.timer) this.timer = setTimeout(() => void this.commit(), 0);
+    })();
+    return this.inFlight;
+  }
+}

@@ -1,0 +1,255 @@
+import { access, constants, mkdir, open } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createJobRunner, type ActiveTransfer, type Tally } from './engine/job-runner.js';
+import type { DlEvent, EventListener, RunSummary } from './engine/events.js';
+import { activeJob, type ActiveJob } from './engine/job.js';
+import { Limits } from './engine/limits.js';
+import { NO_RETRIES, type RetryPolicy } from './engine/retry-policy.js';
+import { Scheduler } from './engine/scheduler.js';
+import { classify } from './errors/classify.js';
+import { LocalError, type DlError } from './errors/errors.js';
+import { NameAllocator } from './fs/name-allocator.js';
+import { createDispatcher } from './http/agent.js';
+import { readLines } from './input/lines.js';
+import { Resolver } from './input/resolver.js';
+import { checkInputFiles, inputSources, type InputSource } from './input/sources.js';
+import { JoblogLock } from './joblog/lock.js';
+import { readJoblog, readJobAt, type PendingJobs } from './joblog/reader.js';
+import { JOBLOG_VERSION, now } from './joblog/records.js';
+import { repairTornTail } from './joblog/repair.js';
+import { JoblogWriter } from './joblog/writer.js';
+import { DEFAULT_JOBLOG_NAME, DEFAULTS } from './options.js';
+import { HashSet64 } from './utils/hash-set.js';
+import { VERSION } from './version.js';
+
+export interface RunOptions {
+  /** Input files, one URL per line; `-` is standard input. */
+  inputs: readonly string[];
+  /** What `-` reads (process.stdin unless given). */
+  stdin?: () => Readable;
+  /** The joblog; defaults to `.dl-joblog.jsonl` in the destination folder. */
+  joblog?: string;
+  destdir?: string;
+  workers?: number;
+  perHost?: number;
+  perSite?: number;
+  /** Limits by `hostname:port` or bare hostname. */
+  hostLimits?: ReadonlyMap<string, number>;
+  siteLimits?: ReadonlyMap<string, number>;
+  userAgent?: string;
+  retry?: RetryPolicy;
+  /** Aborting it stops the run: transfers are cut, `.part` files kept, the joblog flushed. */
+  signal?: AbortSignal;
+  onEvent?: EventListener;
+  /** Filled with the transfers under way, for reporters that draw progress. */
+  active?: Map<number, ActiveTransfer>;
+}
+
+export function defaultJoblog(destdir: string): string {
+  return join(destdir, DEFAULT_JOBLOG_NAME);
+}
+
+/**
+ * One run: open the joblog (lock, repair, one pass), resume its pending jobs and stream the
+ * inputs into new jobs at the same time, and wait until every admitted job has an outcome or
+ * the run is stopped. Resolves with the summary; rejects only when the run cannot start.
+ */
+export async function run(options: RunOptions): Promise<RunSummary> {
+  const startedAt = performance.now();
+  const emit: EventListener = options.onEvent ?? (() => undefined);
+  const destdir = resolve(options.destdir ?? '.');
+  const joblog = resolve(options.joblog ?? defaultJoblog(destdir));
+
+  await checkInputFiles(options.inputs);
+  await prepareDestdir(destdir);
+  await mkdir(dirname(joblog), { recursive: true });
+  const lock = await JoblogLock.acquire(joblog);
+  const closers: Array<() => Promise<unknown>> = [() => lock.release()];
+  try {
+    const droppedBytes = await repairTornTail(joblog);
+    if (droppedBytes > 0) emit({ type: 'joblog-repaired', joblog, droppedBytes });
+    const keys = new HashSet64();
+    const names = new NameAllocator();
+    const state = await readJoblog(joblog, {
+      onJob: (job) => {
+        keys.add(job.url);
+        names.reserve(job.out);
+      },
+    });
+    if (state.badLines > 0) emit({ type: 'joblog-bad-lines', joblog, count: state.badLines });
+
+    const controller = new AbortController();
+    let fatal: DlError | undefined;
+    let scheduler: Scheduler | undefined;
+    const stop = (error?: DlError): void => {
+      if (error && !fatal) {
+        fatal = error;
+        emit({ type: 'fatal', code: error.code, error: error.message });
+      }
+      controller.abort();
+      scheduler?.stop();
+    };
+    if (options.signal?.aborted) controller.abort();
+    options.signal?.addEventListener('abort', () => stop(), { once: true });
+
+    const writer = await JoblogWriter.open(joblog, {
+      onError: (error) => stop(new LocalError(classify(error).code, `cannot write the joblog: ${error.message}`, true)),
+    });
+    closers.unshift(() => writer.close());
+    writer.append({
+      t: 'run',
+      v: JOBLOG_VERSION,
+      ts: now(),
+      pid: process.pid,
+      version: VERSION,
+      inputs: [...options.inputs],
+      options: {
+        destdir,
+        workers: options.workers ?? DEFAULTS.workers,
+        perHost: options.perHost ?? DEFAULTS.perHost,
+        perSite: options.perSite ?? DEFAULTS.perSite,
+      },
+    });
+    const readHandle = await open(joblog, 'r');
+    closers.unshift(() => readHandle.close());
+
+    const limits = new Limits({
+      global: options.workers ?? DEFAULTS.workers,
+      perHost: options.perHost ?? DEFAULTS.perHost,
+      perSite: options.perSite ?? DEFAULTS.perSite,
+      hostLimits: options.hostLimits,
+      siteLimits: options.siteLimits,
+    });
+    const dispatcher = createDispatcher({
+      connectionsFor: (origin) => limits.hostLimit(`${origin.hostname}:${origin.port || (origin.protocol === 'https:' ? 443 : 80)}`),
+      maxRedirections: DEFAULTS.maxRedirections,
+    });
+    closers.unshift(() => dispatcher.destroy());
+
+    const tally: Tally = { done: 0, failed: 0, bytes: 0 };
+    const execute = createJobRunner({
+      limits,
+      writer,
+      emit,
+      tally,
+      retry: options.retry ?? NO_RETRIES,
+      signal: controller.signal,
+      active: options.active ?? new Map(),
+      onFatal: stop,
+      transfer: {
+        dispatcher,
+        destdir,
+        userAgent: options.userAgent ?? `dl/${VERSION}`,
+        signal: controller.signal,
+        madeDirs: new Set([destdir]),
+      },
+    });
+    const reload = async (offset: number): Promise<ActiveJob | undefined> => {
+      try {
+        await writer.readable(offset);
+        return activeJob(await readJobAt(readHandle, offset), offset);
+      } catch {
+        return undefined; // an unreadable job line stays pending; the next pass reports the log
+      }
+    };
+    scheduler = new Scheduler({
+      window: DEFAULTS.window,
+      hostBacklog: DEFAULTS.hostBacklog,
+      execute,
+      reload: (_seq, offset) => reload(offset),
+    });
+
+    const resolver = new Resolver({ writer, keys, names, emit, lastSeq: state.jobs });
+    const sources = inputSources(options.inputs, options.stdin ?? (() => process.stdin));
+    await Promise.all([
+      resumePending(state.pending, scheduler, reload, controller.signal),
+      readInputs(sources, resolver, scheduler, controller.signal, emit).then((complete) => {
+        if (complete && sources.length > 0) {
+          writer.append({ t: 'eof', ts: now(), jobs: resolver.lastSeq });
+          emit({ type: 'resolved', jobs: resolver.lastSeq });
+        }
+      }),
+    ]);
+    await scheduler.idle();
+    await writer.flush().catch(() => undefined); // a write failure has already stopped the run
+
+    const done = state.doneCount + tally.done;
+    const failed = state.failedCount + tally.failed;
+    const summary: RunSummary = {
+      jobs: resolver.lastSeq,
+      done,
+      failed,
+      pending: resolver.lastSeq - done - failed,
+      skipped: state.doneCount + state.failedCount,
+      rejected: resolver.rejected,
+      doneThisRun: tally.done,
+      failedThisRun: tally.failed,
+      bytesThisRun: tally.bytes,
+      bytes: state.bytes + tally.bytes,
+      durationMs: performance.now() - startedAt,
+      interrupted: controller.signal.aborted && !fatal,
+      ...(fatal ? { fatal: { code: fatal.code, error: fatal.message } } : {}),
+    };
+    emit({ type: 'summary', summary } satisfies DlEvent);
+    return summary;
+  } finally {
+    for (const close of closers) await close().catch(() => undefined);
+  }
+}
+
+/** Jobs the log has that are not finished, admitted in seq order and read back as they go. */
+async function resumePending(
+  pending: PendingJobs,
+  scheduler: Scheduler,
+  reload: (offset: number) => Promise<ActiveJob | undefined>,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let i = 0; i < pending.seqs.length && !signal.aborted; i++) {
+    const job = await reload(pending.offsets[i]!);
+    if (job) await scheduler.submit(job);
+  }
+}
+
+/** Streams every input into jobs; resolves true when every input was read to its end. */
+async function readInputs(
+  sources: readonly InputSource[],
+  resolver: Resolver,
+  scheduler: Scheduler,
+  signal: AbortSignal,
+  emit: EventListener,
+): Promise<boolean> {
+  for (const source of sources) {
+    if (signal.aborted) return false;
+    const stream = source.open();
+    // A pipe that stays open must not keep an interrupted run waiting for its next line.
+    const cut = (): void => void stream.destroy();
+    signal.addEventListener('abort', cut, { once: true });
+    try {
+      for await (const { text, line } of readLines(stream)) {
+        if (signal.aborted) return false;
+        const job = resolver.resolve(text, `${source.label}:${line}`);
+        if (job) await scheduler.submit(job);
+      }
+    } catch (error) {
+      if (signal.aborted) return false;
+      resolver.rejected++;
+      emit({ type: 'input-error', src: source.label, reason: `cannot read: ${classify(error).message}` });
+    } finally {
+      signal.removeEventListener('abort', cut);
+    }
+  }
+  return !signal.aborted;
+}
+
+/** The destination folder exists and can be written, or the run does not start. */
+async function prepareDestdir(destdir: string): Promise<void> {
+  try {
+    await mkdir(destdir, { recursive: true });
+    await access(destdir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const local = classify(error);
+    throw new LocalError(local.code, `cannot write to the destination folder ${destdir}: ${local.message}`, true);
+  }
+}
+
