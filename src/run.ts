@@ -1,4 +1,5 @@
 import { access, constants, mkdir, open } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createJobRunner, type ActiveTransfer, type Tally } from './engine/job-runner.js';
@@ -80,6 +81,8 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     if (state.badLines > 0) emit({ type: 'joblog-bad-lines', joblog, count: state.badLines });
 
     const controller = new AbortController();
+    // Every transfer listens on the run's signal; thousands at once are expected, not a leak.
+    setMaxListeners(0, controller.signal);
     let fatal: DlError | undefined;
     let scheduler: Scheduler | undefined;
     const stop = (error?: DlError): void => {

@@ -1,4 +1,4 @@
-import { AbortedError, DlError, LocalError, NetworkError } from './errors.js';
+import { AbortedError, DlError, LocalError, NetworkError, RedirectError } from './errors.js';
 
 /**
  * Turns anything thrown during a transfer into a DlError. This is the one place that knows the
@@ -10,6 +10,11 @@ export function classify(error: unknown, signal?: AbortSignal): DlError {
 
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
+
+  // undici's redirect interceptor reports a loop as an invalid argument.
+  if (code === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test(message)) {
+    return new RedirectError('redirect loop: the server keeps redirecting to a URL it already sent', { cause: error });
+  }
 
   const local = LOCAL_CODES[code];
   if (local) return new LocalError(code, local.message, local.fatal, { cause: error });

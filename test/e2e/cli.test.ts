@@ -1,0 +1,70 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, withTempDir } from '../helpers/cli.js';
+import { contentHandler, startServer, type TestServer } from '../helpers/server.js';
+
+describe('command line', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(contentHandler());
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('without --joblog, a rerun fetches nothing that is already complete', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), [server.url('/n/1.bin'), server.url('/n/2.bin')].join('\n'));
+      expect((await runCli(['-d', 'out', 'urls.txt'], dir)).code).toBe(0);
+      const requests = server.requests.length;
+      const second = await runCli(['-d', 'out', 'urls.txt'], dir);
+      expect(second.code).toBe(0);
+      expect(second.stderr).toContain('2 already finished');
+      expect(server.requests.length).toBe(requests);
+      expect((await readdir(join(dir, 'out'))).sort()).toEqual(['.dl-joblog.jsonl', '1.bin', '2.bin']);
+      const status = await runCli(['-d', 'out', '--status', '--json'], dir);
+      expect(JSON.parse(status.stdout)).toMatchObject({ jobs: 2, done: 2, failed: 0, pending: 0, resolved: true });
+    });
+  });
+
+  it('--status prints a readable report', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), [server.url('/s/1.bin'), server.url('/s/2.bin')].join('\n'));
+      await runCli(['-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      const status = await runCli(['-l', 'run.jsonl', '--status'], dir);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/^jobs\s+2$/m);
+      expect(status.stdout).toMatch(/^done\s+2$/m);
+      expect(status.stdout).toMatch(/^failed\s+0$/m);
+      expect(status.stdout).toMatch(/^pending\s+0$/m);
+      expect(status.stdout).toMatch(/^inputs\s+read to the end$/m);
+    });
+  });
+
+  it('usage errors and a missing joblog exit with 2 and a message, never a stack trace', async () => {
+    await withTempDir(async (dir) => {
+      for (const args of [['--workers', '0', 'x'], ['--bogus'], ['missing.txt'], ['-l', 'nope.jsonl', '--status'], ['--host-limit', 'oops', 'x']]) {
+        const result = await runCli(args, dir);
+        expect(result.code, args.join(' ')).toBe(2);
+        expect(result.stderr.trim().length, args.join(' ')).toBeGreaterThan(0);
+        expect(result.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
+      }
+    });
+  });
+
+  it('--help lists every option with its default; --version prints the version', async () => {
+    await withTempDir(async (dir) => {
+      const help = await runCli(['--help'], dir);
+      expect(help.code).toBe(0);
+      for (const option of ['--workers', '--per-host', '--per-site', '--host-limit', '--site-limit', '--joblog', '--destdir', '--status', '--json', '--version', '--help']) {
+        expect(help.stdout).toContain(option);
+      }
+      expect(help.stdout).toMatch(/--workers <n>.*\(default: 8\)/s);
+      expect(help.stdout).toMatch(/--per-host <n>.*\(default: 4\)/s);
+      const version = await runCli(['--version'], dir);
+      expect(version.code).toBe(0);
+      expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    });
+  });
+});

@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRecords, spawnCli, withTempDir } from '../helpers/cli.js';
+import { contentFor, contentHandler, startServer, type TestServer } from '../helpers/server.js';
+
+describe('URLs streamed on stdin', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(contentHandler());
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('completes the first file while the producer is still writing', async () => {
+    await withTempDir(async (dir) => {
+      const joblog = join(dir, 'run.jsonl');
+      const cli = spawnCli(['--joblog', joblog, '-d', 'out', '-'], { cwd: dir, stdin: 'pipe' });
+      const first = join(dir, 'out', 'stream-0.bin');
+      const expected = contentFor('/stream-0.bin');
+      const isComplete = async () => (await readFile(first).catch(() => Buffer.alloc(0))).equals(expected);
+
+      // A scraper that finds a URL every 200 ms and keeps stdin open in between.
+      const total = 25;
+      let writtenWhenFirstComplete: number | undefined;
+      for (let i = 0; i < total; i++) {
+        if (writtenWhenFirstComplete === undefined && (await isComplete())) writtenWhenFirstComplete = i;
+        cli.child.stdin!.write(`${server.url(`/stream-${i}.bin`)}\n`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(writtenWhenFirstComplete, 'first file complete before the last URL was written').toBeDefined();
+      expect(writtenWhenFirstComplete!).toBeLessThan(total);
+
+      cli.child.stdin!.end();
+      const result = await cli.exited;
+      expect(result.code).toBe(0);
+      for (let i = 0; i < total; i++) {
+        expect((await readFile(join(dir, 'out', `stream-${i}.bin`))).equals(contentFor(`/stream-${i}.bin`))).toBe(true);
+      }
+      const records = await readRecords(joblog);
+      expect(records.filter((r) => r.t === 'job').map((r) => r.src)).toEqual(
+        Array.from({ length: total }, (_, i) => `stdin:${i + 1}`),
+      );
+      expect(records.at(-1)).toMatchObject({ t: 'eof', jobs: total });
+    });
+  });
+});
