@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { HashSet64 } from '../../src/utils/hash-set.js';
+
+describe('HashSet64', () => {
+  it('add returns true for a new string and false for one already present', () => {
+    const set = new HashSet64();
+    expect(set.add('https://example.com/a.jpg')).toBe(true);
+    expect(set.add('https://example.com/b.jpg')).toBe(true);
+    expect(set.add('https://example.com/a.jpg')).toBe(false);
+    expect(set.add('https://example.com/b.jpg')).toBe(false);
+    expect(set.size).toBe(2);
+  });
+
+  it('has reports only strings that were added', () => {
+    const set = new HashSet64();
+    expect(set.has('x')).toBe(false);
+    set.add('x');
+    expect(set.has('x')).toBe(true);
+    expect(set.has('X')).toBe(false);
+    expect(set.has('x ')).toBe(false);
+    expect(set.has('')).toBe(false);
+  });
+
+  it('starts empty and counts each distinct string once', () => {
+    const set = new HashSet64();
+    expect(set.size).toBe(0);
+    for (let i = 0; i < 10; i++) set.add('same');
+    expect(set.size).toBe(1);
+  });
+
+  it('handles the empty string and non-ASCII strings as ordinary members', () => {
+    const set = new HashSet64();
+    expect(set.add('')).toBe(true);
+    expect(set.add('')).toBe(false);
+    expect(set.has('')).toBe(true);
+    expect(set.add('\u20ac')).toBe(true);
+    expect(set.add('\ud83d\ude00')).toBe(true);
+    expect(set.has('\u20ac')).toBe(true);
+    expect(set.has('\ud83d\ude00')).toBe(true);
+    expect(set.size).toBe(3);
+  });
+
+  it('tells apart strings made of the same characters in another order', () => {
+    const set = new HashSet64();
+    set.add('ab');
+    expect(set.has('ba')).toBe(false);
+    expect(set.add('ba')).toBe(true);
+    set.add('abc');
+    expect(set.has('acb')).toBe(false);
+    expect(set.has('bca')).toBe(false);
+  });
+
+  it('grows far past its initial capacity, keeps every member and reports no false members', () => {
+    const set = new HashSet64(16);
+    const n = 100_000;
+    for (let i = 0; i < n; i++) {
+      if (!set.add(`https://example.com/files/${i}.jpg`)) throw new Error(`add ${i} said "already present"`);
+    }
+    expect(set.size).toBe(n);
+    for (let i = 0; i < n; i++) {
+      if (!set.has(`https://example.com/files/${i}.jpg`)) throw new Error(`member ${i} lost after growth`);
+    }
+    // Strings never added, many of them very close to the members.
+    let falsePresent = 0;
+    for (let i = 0; i < n; i++) {
+      if (set.has(`https://example.com/files/${i}.jpeg`)) falsePresent++;
+      if (set.has(`https://example.com/files/${i + n}.jpg`)) falsePresent++;
+      if (set.has(`https://example.com/Files/${i}.jpg`)) falsePresent++;
+    }
+    expect(falsePresent).toBe(0);
+    // Adding them all again changes nothing.
+    let readded = 0;
+    for (let i = 0; i < n; i++) if (set.add(`https://example.com/files/${i}.jpg`)) readded++;
+    expect(readded).toBe(0);
+    expect(set.size).toBe(n);
+  });
+
+  it('grows from the default capacity too', () => {
+    const set = new HashSet64();
+    for (let i = 0; i < 5000; i++) set.add(String(i));
+    expect(set.size).toBe(5000);
+    for (let i = 0; i < 5000; i++) expect(set.has(String(i))).toBe(true);
+    expect(set.has('5000')).toBe(false);
+  });
+});

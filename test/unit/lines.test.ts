@@ -1,0 +1,124 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readLines, type Line } from '../../src/input/lines.js';
+
+async function collect(chunks: Array<Buffer | string>): Promise<Line[]> {
+  const out: Line[] = [];
+  for await (const line of readLines(Readable.from(chunks))) out.push(line);
+  return out;
+}
+
+const b = (s: string): Buffer => Buffer.from(s, 'utf8');
+
+describe('readLines', () => {
+  it('yields each line with its 1-based number', async () => {
+    expect(await collect([b('one\ntwo\nthree\n')])).toEqual([
+      { text: 'one', line: 1 },
+      { text: 'two', line: 2 },
+      { text: 'three', line: 3 },
+    ]);
+  });
+
+  it('counts empty lines', async () => {
+    expect(await collect([b('a\n\n\nb\n')])).toEqual([
+      { text: 'a', line: 1 },
+      { text: '', line: 2 },
+      { text: '', line: 3 },
+      { text: 'b', line: 4 },
+    ]);
+  });
+
+  it('drops the \\r of CRLF line ends, and only that', async () => {
+    expect(await collect([b('a\r\nb\r\nc\rd\n')])).toEqual([
+      { text: 'a', line: 1 },
+      { text: 'b', line: 2 },
+      { text: 'c\rd', line: 3 },
+    ]);
+  });
+
+  it('drops a CRLF split across chunks', async () => {
+    expect(await collect([b('a\r'), b('\nb\r'), b('\n')])).toEqual([
+      { text: 'a', line: 1 },
+      { text: 'b', line: 2 },
+    ]);
+  });
+
+  it('drops a UTF-8 BOM at the start of the stream', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(await collect([Buffer.concat([bom, b('http://a/\nhttp://b/\n')])])).toEqual([
+      { text: 'http://a/', line: 1 },
+      { text: 'http://b/', line: 2 },
+    ]);
+  });
+
+  it('drops a BOM split across chunks, and a BOM on a CRLF first line', async () => {
+    expect(await collect([Buffer.from([0xef]), Buffer.from([0xbb]), Buffer.from([0xbf]), b('x\r\n')])).toEqual([
+      { text: 'x', line: 1 },
+    ]);
+  });
+
+  it('keeps a BOM-like sequence that is not at the start of the stream', async () => {
+    const lines = await collect([b('a\n\ufeffb\n')]);
+    expect(lines[1]).toEqual({ text: '\ufeffb', line: 2 });
+  });
+
+  it('yields the last line without a final newline', async () => {
+    expect(await collect([b('a\nlast')])).toEqual([
+      { text: 'a', line: 1 },
+      { text: 'last', line: 2 },
+    ]);
+    expect(await collect([b('only\r')])).toEqual([{ text: 'only', line: 1 }]);
+  });
+
+  it('yields nothing for an empty stream and no extra line after a final newline', async () => {
+    expect(await collect([])).toEqual([]);
+    expect(await collect([b('')])).toEqual([]);
+    expect(await collect([b('a\n')])).toEqual([{ text: 'a', line: 1 }]);
+  });
+
+  it('joins a line split across many chunks', async () => {
+    expect(await collect([b('http://exa'), b('mple.com/'), b('a.jpg\nhttp'), b('://b/\n')])).toEqual([
+      { text: 'http://example.com/a.jpg', line: 1 },
+      { text: 'http://b/', line: 2 },
+    ]);
+  });
+
+  it('decodes a multibyte character split across chunks', async () => {
+    const bytes = b('caf\u00e9 \u20ac \ud83d\ude00\nnext\n');
+    // Cut every byte into its own chunk: every multibyte character is split.
+    const chunks = [...bytes].map((byte) => Buffer.from([byte]));
+    expect(await collect(chunks)).toEqual([
+      { text: 'caf\u00e9 \u20ac \ud83d\ude00', line: 1 },
+      { text: 'next', line: 2 },
+    ]);
+    // And a cut in the middle of the 4-byte emoji of the last line without a newline.
+    const last = b('x\n\ud83d\ude00');
+    expect(await collect([last.subarray(0, 4), last.subarray(4)])).toEqual([
+      { text: 'x', line: 1 },
+      { text: '\ud83d\ude00', line: 2 },
+    ]);
+  });
+
+  it('accepts string chunks', async () => {
+    expect(await collect(['a\nb', 'c\n'])).toEqual([
+      { text: 'a', line: 1 },
+      { text: 'bc', line: 2 },
+    ]);
+  });
+
+  it('yields lines before the stream ends', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* source(): AsyncGenerator<Buffer> {
+      yield b('first\nsec');
+      await gate;
+      yield b('ond\n');
+    }
+    const lines = readLines(Readable.from(source()));
+    const first = await lines.next();
+    expect(first.value).toEqual({ text: 'first', line: 1 });
+    release();
+    expect((await lines.next()).value).toEqual({ text: 'second', line: 2 });
+    expect((await lines.next()).done).toBe(true);
+  });
+});
