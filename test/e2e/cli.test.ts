@@ -1,17 +1,11 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, withTempDir } from '../helpers/cli.js';
-import { contentHandler, startServer, type TestServer } from '../helpers/server.js';
+import { contentHandler, useServer } from '../helpers/server.js';
 
 describe('command line', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer(contentHandler());
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = useServer(contentHandler());
 
   it('without --joblog, a rerun fetches nothing that is already complete', async () => {
     await withTempDir(async (dir) => {

@@ -1,19 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRecords, spawnCli, waitFor, withTempDir } from '../helpers/cli.js';
-import { contentHandler, startServer, startServers, type TestServer } from '../helpers/server.js';
+import { contentHandler, useServer, useServers } from '../helpers/server.js';
 
 describe('a slow host does not hold up the others', () => {
-  let slow: TestServer;
-  let fast: TestServer[];
-  beforeAll(async () => {
-    slow = await startServer(contentHandler({ delayMs: 1000 }));
-    fast = await startServers(3, contentHandler());
-  });
-  afterAll(async () => {
-    await Promise.all([slow, ...fast].map((s) => s.close()));
-  });
+  const slow = useServer(contentHandler({ delayMs: 1000 }));
+  const fast = useServers(3, contentHandler());
 
   it('finishes 300 fast-host files while the slow host has finished only a few', async () => {
     await withTempDir(async (dir) => {

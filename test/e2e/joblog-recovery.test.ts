@@ -1,19 +1,12 @@
 import { access, appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, spawnCli, waitFor, withTempDir } from '../helpers/cli.js';
-import { contentHandler, startServer, type TestServer } from '../helpers/server.js';
+import { contentHandler, useServer } from '../helpers/server.js';
 
 describe('joblog recovery and locking', () => {
-  let server: TestServer;
-  let slow: TestServer;
-  beforeAll(async () => {
-    server = await startServer(contentHandler());
-    slow = await startServer(contentHandler({ delayMs: 30_000 }));
-  });
-  afterAll(async () => {
-    await Promise.all([server.close(), slow.close()]);
-  });
+  const server = useServer(contentHandler());
+  const slow = useServer(contentHandler({ delayMs: 30_000 }));
 
   it('repairs a torn last line, says so, and carries on', async () => {
     await withTempDir(async (dir) => {

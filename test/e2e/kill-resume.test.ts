@@ -1,8 +1,8 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, spawnCli, waitFor, withTempDir } from '../helpers/cli.js';
-import { contentFor, startServers, type Handler, type TestServer } from '../helpers/server.js';
+import { contentFor, useServers, type Handler } from '../helpers/server.js';
 
 /** Sends each body in four pieces over ~40 ms, so that a kill lands mid-transfer. */
 const trickle: Handler = async (req, res) => {
@@ -18,13 +18,7 @@ const trickle: Handler = async (req, res) => {
 };
 
 describe('kill -9 in the middle of a run', () => {
-  let servers: TestServer[];
-  beforeAll(async () => {
-    servers = await startServers(2, trickle);
-  });
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.close()));
-  });
+  const servers = useServers(2, trickle);
 
   it('the same command afterwards finishes the rest and never refetches a done job', async () => {
     await withTempDir(async (dir) => {

@@ -1,17 +1,11 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
-import { contentFor, contentHandler, startServers, type TestServer } from '../helpers/server.js';
+import { contentFor, contentHandler, useServers } from '../helpers/server.js';
 
 describe('2000 URLs over 4 ports', () => {
-  let servers: TestServer[];
-  beforeAll(async () => {
-    servers = await startServers(4, contentHandler());
-  });
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.close()));
-  });
+  const servers = useServers(4, contentHandler());
 
   it('downloads every file byte-identical, reports 2000 done, and a second run requests nothing', async () => {
     await withTempDir(async (dir) => {

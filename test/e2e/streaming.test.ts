@@ -1,17 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRecords, spawnCli, withTempDir } from '../helpers/cli.js';
-import { contentFor, contentHandler, startServer, type TestServer } from '../helpers/server.js';
+import { contentFor, contentHandler, useServer } from '../helpers/server.js';
 
 describe('URLs streamed on stdin', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer(contentHandler());
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = useServer(contentHandler());
 
   it('completes the first file while the producer is still writing', async () => {
     await withTempDir(async (dir) => {

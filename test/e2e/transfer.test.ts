@@ -1,41 +1,35 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
-import { contentFor, startServer, type TestServer } from '../helpers/server.js';
+import { contentFor, useServer } from '../helpers/server.js';
 
 describe('one transfer: status, length, redirects, names', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      const body = contentFor(path);
-      if (path.startsWith('/status/')) {
-        res.writeHead(Number(path.split('/')[2]));
-        res.end('no');
-      } else if (path === '/short.bin') {
-        // Promises more than it sends, then hangs up.
-        res.writeHead(200, { 'content-length': body.length });
-        res.write(body.subarray(0, 100), () => res.destroy());
-      } else if (path.startsWith('/hop/')) {
-        const n = Number(path.split('/')[2]);
-        res.writeHead(302, { location: n > 0 ? `/hop/${n - 1}/target.bin` : '/final/target.bin' });
-        res.end();
-      } else if (path === '/loop') {
-        res.writeHead(302, { location: '/loop' });
-        res.end();
-      } else if (path === '/chunked.bin') {
-        res.writeHead(200); // no Content-Length: chunked
-        res.write(body.subarray(0, 10));
-        res.end(body.subarray(10));
-      } else {
-        res.writeHead(200, { 'content-length': body.length });
-        res.end(body);
-      }
-    });
-  });
-  afterAll(async () => {
-    await server.close();
+  const server = useServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const body = contentFor(path);
+    if (path.startsWith('/status/')) {
+      res.writeHead(Number(path.split('/')[2]));
+      res.end('no');
+    } else if (path === '/short.bin') {
+      // Promises more than it sends, then hangs up.
+      res.writeHead(200, { 'content-length': body.length });
+      res.write(body.subarray(0, 100), () => res.destroy());
+    } else if (path.startsWith('/hop/')) {
+      const n = Number(path.split('/')[2]);
+      res.writeHead(302, { location: n > 0 ? `/hop/${n - 1}/target.bin` : '/final/target.bin' });
+      res.end();
+    } else if (path === '/loop') {
+      res.writeHead(302, { location: '/loop' });
+      res.end();
+    } else if (path === '/chunked.bin') {
+      res.writeHead(200); // no Content-Length: chunked
+      res.write(body.subarray(0, 10));
+      res.end(body.subarray(10));
+    } else {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    }
   });
 
   async function download(dir: string, paths: string[]) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -67,4 +68,39 @@ export function contentHandler(options: { delayMs?: number } = {}): Handler {
 
 export async function startServers(count: number, handler: Handler): Promise<TestServer[]> {
   return Promise.all(Array.from({ length: count }, () => startServer(handler)));
+}
+
+/**
+ * Starts `count` servers before the tests of the calling `describe` and closes them after.
+ * Returns the list, filled in once beforeAll has run.
+ */
+export function useServers(count: number, handler: Handler): TestServer[] {
+  const servers: TestServer[] = [];
+  beforeAll(async () => {
+    servers.push(...(await startServers(count, handler)));
+  });
+  afterAll(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return servers;
+}
+
+/** One server for the calling `describe`; its fields are read once beforeAll has started it. */
+export function useServer(handler: Handler): TestServer {
+  const servers = useServers(1, handler);
+  const started = (): TestServer => servers[0] ?? fail();
+  return {
+    get port() {
+      return started().port;
+    },
+    get requests() {
+      return started().requests;
+    },
+    url: (path) => started().url(path),
+    close: () => started().close(),
+  };
+}
+
+function fail(): never {
+  throw new Error('test server used before beforeAll started it');
 }
