@@ -163,14 +163,15 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       reload: (_seq, offset) => reload(offset),
     });
 
-    const resolver = new Resolver({ writer, keys, names, emit, lastSeq: state.jobs });
+    const resolver = new Resolver({ writer, keys, names, emit, lastSeq: state.lastSeq });
+    const jobCount = (): number => state.jobs + (resolver.lastSeq - state.lastSeq);
     const sources = inputSources(options.inputs, options.stdin ?? (() => process.stdin));
     await Promise.all([
       resumePending(state.pending, scheduler, reload, controller.signal),
       readInputs(sources, resolver, scheduler, controller.signal, emit).then((complete) => {
         if (complete && sources.length > 0) {
-          writer.append({ t: 'eof', ts: now(), jobs: resolver.lastSeq });
-          emit({ type: 'resolved', jobs: resolver.lastSeq });
+          writer.append({ t: 'eof', ts: now(), jobs: jobCount() });
+          emit({ type: 'resolved', jobs: jobCount() });
         }
       }),
     ]);
@@ -179,11 +180,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
 
     const done = state.doneCount + tally.done;
     const failed = state.failedCount + tally.failed;
+    const jobs = jobCount();
     const summary: RunSummary = {
-      jobs: resolver.lastSeq,
+      jobs,
       done,
       failed,
-      pending: resolver.lastSeq - done - failed,
+      pending: jobs - done - failed,
       skipped: state.doneCount + state.failedCount,
       rejected: resolver.rejected,
       doneThisRun: tally.done,

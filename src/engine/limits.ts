@@ -42,7 +42,9 @@ export class Limits {
   hostLimit(host: string): number {
     const overrides = this.options.hostLimits;
     if (!overrides) return this.options.perHost;
-    return overrides.get(host) ?? overrides.get(host.slice(0, host.lastIndexOf(':'))) ?? this.options.perHost;
+    const colon = host.lastIndexOf(':');
+    const hostname = colon > 0 && /^\d+$/.test(host.slice(colon + 1)) ? host.slice(0, colon) : host;
+    return overrides.get(host) ?? overrides.get(hostname) ?? this.options.perHost;
   }
 
   private async with<T>(map: Map<string, Keyed>, key: string, concurrency: number, task: () => Promise<T>): Promise<T> {

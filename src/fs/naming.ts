@@ -56,5 +56,6 @@ export function fitBytes(name: string, suffix: string, maxBytes: number): string
     budget -= bytes;
     cut += ch;
   }
-  return (cut || '_') + tail;
+  // The cut may land after a space or a dot, which some file systems drop or refuse.
+  return (cut.replace(/[. ]+$/, '') || '_') + tail;
 }

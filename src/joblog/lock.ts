@@ -6,6 +6,9 @@ import { JoblogLockedError } from '../errors/errors.js';
  * One process at a time per joblog: `<joblog>.lock` holds the owner's pid and host. A lock whose
  * process is gone (kill -9, crash, reboot) is taken over; a live one is a clear error.
  */
+/** Locks this process holds: its own pid in a lock file does not tell a second run apart. */
+const heldHere = new Set<string>();
+
 export class JoblogLock {
   private constructor(
     readonly path: string,
@@ -21,11 +24,13 @@ export class JoblogLock {
         const handle = await open(path, 'wx', 0o600);
         await handle.writeFile(token);
         await handle.close();
+        heldHere.add(path);
         return new JoblogLock(path, token);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const holder = await readHolder(path);
+      if (heldHere.has(path)) throw new JoblogLockedError(joblog, process.pid);
       if (holder && isAlive(holder)) throw new JoblogLockedError(joblog, holder.pid);
       await unlink(path).catch(() => undefined);
     }
@@ -35,6 +40,7 @@ export class JoblogLock {
 
   async release(): Promise<void> {
     // Only remove the lock if it is still ours (a takeover by another process must not be undone).
+    heldHere.delete(this.path);
     const content = await readFile(this.path, 'utf8').catch(() => '');
     if (content === this.token) await unlink(this.path).catch(() => undefined);
   }

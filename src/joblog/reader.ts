@@ -13,8 +13,10 @@ export interface PendingJobs {
 
 /** Everything a run or `--status` needs from one pass over the log. */
 export interface JoblogState {
-  /** Highest seq seen: the number of jobs, since seqs are dense from 1. */
+  /** Number of job records (seqs are dense from 1, so normally equal to lastSeq). */
   jobs: number;
+  /** Highest seq of a job record: the next job gets lastSeq + 1. */
+  lastSeq: number;
   done: Bitset;
   /** Jobs whose last outcome is a `fail` with `final: true`. */
   failed: Bitset;
@@ -42,6 +44,7 @@ export interface ReadOptions {
 export async function readJoblog(path: string, options: ReadOptions = {}): Promise<JoblogState> {
   const state: JoblogState = {
     jobs: 0,
+    lastSeq: 0,
     done: new Bitset(),
     failed: new Bitset(),
     doneCount: 0,
@@ -62,7 +65,15 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   );
   if (!exists) return state;
 
+  // Per seq: 1 + offset of its job line (0: no job line seen), and the bytes of its last `done`.
   let offsets = new Float64Array(1024);
+  let doneBytes = new Float64Array(1024);
+  const undone = (seq: number): void => {
+    if (state.done.delete(seq)) {
+      state.doneCount--;
+      state.bytes -= doneBytes[seq]!;
+    }
+  };
   const visit = (line: string, offset: number): void => {
     const record = parseRecord(line);
     if (!record) {
@@ -79,30 +90,41 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
       case 'job': {
         const seq = record.seq;
         if (seq >= offsets.length) {
-          const grown = new Float64Array(Math.max(seq + 1, offsets.length * 2));
-          grown.set(offsets);
-          offsets = grown;
+          const size = Math.max(seq + 1, offsets.length * 2);
+          offsets = grow(offsets, size);
+          doneBytes = grow(doneBytes, size);
         }
-        offsets[seq] = offset + 1; // +1 so that 0 means "no job line seen"
-        if (seq > state.jobs) state.jobs = seq;
+        if (offsets[seq] !== 0) return; // a repeated seq: the first job line stands
+        offsets[seq] = offset + 1;
+        state.jobs++;
+        if (seq > state.lastSeq) state.lastSeq = seq;
         options.onJob?.(record as unknown as JobRecord, offset);
         return;
       }
-      case 'done':
-        if (state.done.add(record.seq)) {
-          state.doneCount++;
-          state.bytes += typeof record.bytes === 'number' ? record.bytes : 0;
-        }
-        if (state.failed.delete(record.seq)) state.failedCount--;
+      case 'done': {
+        const seq = record.seq;
+        // An outcome of a job whose line is unreadable cannot be acted on; counting it would
+        // make the totals disagree with the jobs that exist.
+        if (!(offsets[seq]! > 0)) return;
+        undone(seq);
+        state.done.add(seq);
+        state.doneCount++;
+        doneBytes[seq] = typeof record.bytes === 'number' ? record.bytes : 0;
+        state.bytes += doneBytes[seq]!;
+        if (state.failed.delete(seq)) state.failedCount--;
         return;
-      case 'fail':
+      }
+      case 'fail': {
+        const seq = record.seq;
+        if (!(offsets[seq]! > 0)) return;
+        undone(seq);
         if (record.final === true) {
-          if (state.failed.add(record.seq)) state.failedCount++;
-        } else if (state.failed.delete(record.seq)) {
+          if (state.failed.add(seq)) state.failedCount++;
+        } else if (state.failed.delete(seq)) {
           state.failedCount--;
         }
-        if (state.done.delete(record.seq)) state.doneCount--;
         return;
+      }
       default:
         // `start` and record types of later versions change nothing a pass needs.
         return;
@@ -141,15 +163,22 @@ function parseRecord(line: string): LooseRecord | undefined {
   return record;
 }
 
+function grow(array: Float64Array, size: number): Float64Array<ArrayBuffer> {
+  const grown = new Float64Array(size);
+  grown.set(array);
+  return grown;
+}
+
 function collectPending(state: JoblogState, offsets: Float64Array): PendingJobs {
-  const count = Math.max(0, state.jobs - state.doneCount - state.failedCount);
+  // Outcomes are only counted for seqs with a job line, so this is exactly the pending count.
+  const count = state.jobs - state.doneCount - state.failedCount;
   const seqs = new Uint32Array(count);
   const at = new Float64Array(count);
   let n = 0;
-  for (let seq = 1; seq <= state.jobs && n < count; seq++) {
+  for (let seq = 1; seq <= state.lastSeq && n < count; seq++) {
     if (state.done.has(seq) || state.failed.has(seq)) continue;
     const offset = offsets[seq] ?? 0;
-    if (offset === 0) continue; // a seq with outcomes but no job line: nothing to run
+    if (offset === 0) continue; // no job line for this seq: nothing to run
     seqs[n] = seq;
     at[n] = offset - 1;
     n++;

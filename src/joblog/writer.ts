@@ -52,6 +52,8 @@ export class JoblogWriter {
     const line = `${JSON.stringify(record)}\n`;
     const offset = this.end;
     const bytes = Buffer.byteLength(line);
+    // After a failed write the run is stopping; buffering more would only grow memory.
+    if (this.failure) return offset;
     this.chunks.push(line);
     this.bufferedBytes += bytes;
     this.end += bytes;
@@ -62,13 +64,19 @@ export class JoblogWriter {
 
   /** Resolves once every byte before `offset` is in the file (so it can be read back). */
   async readable(offset: number): Promise<void> {
-    while (offset >= this.written && (this.chunks.length > 0 || this.inFlight)) await this.commit();
+    while (offset >= this.written && this.hasWork()) await this.commit();
+    if (offset >= this.written && this.failure) throw this.failure;
   }
 
   /** Writes and fsyncs everything appended so far. */
   async flush(): Promise<void> {
-    while (this.chunks.length > 0 || this.inFlight) await this.commit();
+    while (this.hasWork()) await this.commit();
     if (this.failure) throw this.failure;
+  }
+
+  /** Something is being written, or could still be (nothing can once a write has failed). */
+  private hasWork(): boolean {
+    return this.inFlight !== undefined || (this.chunks.length > 0 && !this.failure);
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ export function redactUrl(url: string): string {
     parsed.password = parsed.password ? '***' : '';
     return parsed.href;
   } catch {
-    return url;
+    // Not a URL, but it may still carry "scheme://user:password@": hide everything before the @.
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
   }
 }

@@ -1,0 +1,78 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { repairTornTail } from '../../src/joblog/repair.js';
+
+let dir: string;
+let log: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dl-repair-'));
+  log = join(dir, 'jobs.jsonl');
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('repairTornTail', () => {
+  it('returns 0 for a missing file and does not create it', async () => {
+    expect(await repairTornTail(log)).toBe(0);
+    await expect(stat(log)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('returns 0 for an empty file', async () => {
+    await writeFile(log, '');
+    expect(await repairTornTail(log)).toBe(0);
+    expect((await stat(log)).size).toBe(0);
+  });
+
+  it('returns 0 and leaves a file that ends with a newline unchanged', async () => {
+    const good = '{"t":"job","seq":1,"url":"https://a/"}\n{"t":"done","seq":1}\n';
+    await writeFile(log, good);
+    expect(await repairTornTail(log)).toBe(0);
+    expect(await readFile(log, 'utf8')).toBe(good);
+  });
+
+  it('truncates to just after the last newline and returns the dropped byte count', async () => {
+    const good = '{"t":"job","seq":1,"url":"https://a/"}\n';
+    const torn = '{"t":"done","seq":1,"byt';
+    await writeFile(log, good + torn);
+    expect(await repairTornTail(log)).toBe(Buffer.byteLength(torn));
+    expect(await readFile(log, 'utf8')).toBe(good);
+    // A second repair has nothing to do.
+    expect(await repairTornTail(log)).toBe(0);
+  });
+
+  it('counts dropped bytes, not characters', async () => {
+    const good = 'a\n';
+    const torn = '{"url":"\u20ac\ud83d\ude00';
+    await writeFile(log, good + torn);
+    expect(await repairTornTail(log)).toBe(Buffer.byteLength(torn));
+    expect(await readFile(log, 'utf8')).toBe(good);
+  });
+
+  it('truncates a file without any newline to empty', async () => {
+    await writeFile(log, 'no newline here');
+    expect(await repairTornTail(log)).toBe(15);
+    expect((await stat(log)).size).toBe(0);
+  });
+
+  it('finds the last newline further back than one read block', async () => {
+    const good = `${'x'.repeat(1000)}\n`;
+    const torn = 'y'.repeat(200 * 1024); // more than the 64 KiB block
+    await writeFile(log, good + torn);
+    expect(await repairTornTail(log)).toBe(torn.length);
+    expect(await readFile(log, 'utf8')).toBe(good);
+  });
+
+  it('handles a newline exactly at a block boundary', async () => {
+    const block = 64 * 1024;
+    const good = `${'x'.repeat(block - 1)}\n`;
+    const torn = 'z'.repeat(block);
+    await writeFile(log, good + torn);
+    expect(await repairTornTail(log)).toBe(block);
+    expect((await stat(log)).size).toBe(block);
+  });
+});

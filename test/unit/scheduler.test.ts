@@ -1,0 +1,286 @@
+import { describe, expect, it } from 'vitest';
+import { activeJob, type ActiveJob } from '../../src/engine/job.js';
+import { Scheduler, type SchedulerOptions } from '../../src/engine/scheduler.js';
+import type { JobRecord } from '../../src/joblog/records.js';
+
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((res) => (resolve = res));
+  return { promise, resolve };
+}
+
+/** Lets every pending promise reaction run (a full turn of the event loop, not a timer). */
+async function drain(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function record(seq: number, url: string): JobRecord {
+  return { t: 'job', seq, url, out: `f${seq}`, src: `test:${seq}` };
+}
+
+/** Tracks a promise's settlement without awaiting it. */
+function watch(promise: Promise<unknown>): { settled: boolean } {
+  const state = { settled: false };
+  void promise.then(() => (state.settled = true));
+  return state;
+}
+
+/**
+ * A scheduler whose jobs run until the test finishes them. Jobs are made with `job(seq, host)`;
+ * `reload` finds them again by offset, as the joblog would.
+ */
+function harness(window: number, hostBacklog: number) {
+  const byOffset = new Map<number, ActiveJob>();
+  const gates = new Map<number, ReturnType<typeof deferred>>();
+  const running = new Set<number>();
+  const executed: number[] = [];
+  const reloads: Array<[number, number]> = [];
+  const unreadable = new Set<number>();
+  let maxLive = 0;
+
+  const options: SchedulerOptions = {
+    window,
+    hostBacklog,
+    async execute(job) {
+      const seq = job.record.seq;
+      executed.push(seq);
+      running.add(seq);
+      maxLive = Math.max(maxLive, running.size);
+      const gate = deferred();
+      gates.set(seq, gate);
+      await gate.promise;
+      running.delete(seq);
+    },
+    async reload(seq, offset) {
+      reloads.push([seq, offset]);
+      if (unreadable.has(seq)) return undefined;
+      const job = byOffset.get(offset);
+      // Hand back a fresh object, as a real reload from disk would.
+      return job && activeJob({ ...job.record }, offset);
+    },
+  };
+  const scheduler = new Scheduler(options);
+
+  return {
+    scheduler,
+    executed,
+    reloads,
+    unreadable,
+    running: () => [...running].sort((a, b) => a - b),
+    maxLive: () => maxLive,
+    job(seq: number, host: string): ActiveJob {
+      const offset = seq * 1000 + 7;
+      const job = activeJob(record(seq, `http://${host}/file${seq}`), offset);
+      byOffset.set(offset, job);
+      return job;
+    },
+    finish(seq: number): void {
+      const gate = gates.get(seq);
+      if (!gate) throw new Error(`job ${seq} is not running`);
+      gate.resolve();
+    },
+  };
+}
+
+describe('Scheduler', () => {
+  it('runs submitted jobs at once and idle() resolves when all are done', async () => {
+    const h = harness(10, 10);
+    await h.scheduler.submit(h.job(1, 'a.test'));
+    await h.scheduler.submit(h.job(2, 'b.test'));
+    await drain();
+    expect(h.running()).toEqual([1, 2]);
+    const idle = watch(h.scheduler.idle());
+    h.finish(1);
+    await drain();
+    expect(idle.settled).toBe(false);
+    h.finish(2);
+    await drain();
+    expect(idle.settled).toBe(true);
+  });
+
+  it('idle() resolves at once when nothing was submitted', async () => {
+    const h = harness(2, 2);
+    await expect(h.scheduler.idle()).resolves.toBeUndefined();
+  });
+
+  it('submit() does not resolve while `window` jobs are live', async () => {
+    const h = harness(2, 10);
+    await h.scheduler.submit(h.job(1, 'a.test'));
+    await h.scheduler.submit(h.job(2, 'b.test'));
+    const third = watch(h.scheduler.submit(h.job(3, 'c.test')));
+    await drain();
+    expect(third.settled).toBe(false);
+    expect(h.executed).toEqual([1, 2]);
+    h.finish(2);
+    await drain();
+    expect(third.settled).toBe(true);
+    expect(h.running()).toEqual([1, 3]);
+    h.finish(1);
+    h.finish(3);
+    await h.scheduler.idle();
+    expect(h.maxLive()).toBe(2);
+  });
+
+  it('parks jobs of a host past hostBacklog and runs them later via reload, in order', async () => {
+    const h = harness(10, 1);
+    for (const seq of [1, 2, 3, 4]) await h.scheduler.submit(h.job(seq, 'a.test'));
+    await drain();
+    expect(h.executed).toEqual([1]);
+    expect(h.reloads).toEqual([]);
+    const idle = watch(h.scheduler.idle());
+
+    h.finish(1);
+    await drain();
+    expect(h.reloads).toEqual([[2, 2007]]);
+    expect(h.executed).toEqual([1, 2]);
+    h.finish(2);
+    await drain();
+    expect(h.executed).toEqual([1, 2, 3]);
+    h.finish(3);
+    await drain();
+    expect(h.executed).toEqual([1, 2, 3, 4]);
+    expect(h.reloads).toEqual([
+      [2, 2007],
+      [3, 3007],
+      [4, 4007],
+    ]);
+    expect(idle.settled).toBe(false);
+    h.finish(4);
+    await drain();
+    expect(idle.settled).toBe(true);
+    expect(h.maxLive()).toBe(1);
+  });
+
+  it("does not block other hosts behind one host's parked jobs", async () => {
+    const h = harness(2, 1);
+    // Parked jobs take no window slot, so their submits return at once.
+    for (const seq of [1, 2, 3, 4, 5]) await h.scheduler.submit(h.job(seq, 'a.test'));
+    await h.scheduler.submit(h.job(6, 'b.test'));
+    await drain();
+    expect(h.running()).toEqual([1, 6]);
+    // The window is now full with one job of each host.
+    const next = watch(h.scheduler.submit(h.job(7, 'c.test')));
+    await drain();
+    expect(next.settled).toBe(false);
+    // A finished job of a.test hands its place to a parked one of a.test: the window stays full.
+    h.finish(1);
+    await drain();
+    expect(h.running()).toEqual([2, 6]);
+    expect(next.settled).toBe(false);
+    // A finished b.test job frees a slot for c.test.
+    h.finish(6);
+    await drain();
+    expect(next.settled).toBe(true);
+    expect(h.running()).toEqual([2, 7]);
+    for (const seq of [2, 7, 3, 4, 5]) {
+      h.finish(seq);
+      await drain();
+    }
+    await h.scheduler.idle();
+    expect(h.executed).toEqual([1, 6, 2, 7, 3, 4, 5]);
+  });
+
+  it('runs up to hostBacklog jobs of one host before parking', async () => {
+    const h = harness(10, 2);
+    for (const seq of [1, 2, 3]) await h.scheduler.submit(h.job(seq, 'a.test'));
+    await drain();
+    expect(h.running()).toEqual([1, 2]);
+    h.finish(2);
+    await drain();
+    expect(h.running()).toEqual([1, 3]);
+    h.finish(1);
+    h.finish(3);
+    await h.scheduler.idle();
+  });
+
+  it('treats two ports of one machine as two hosts', async () => {
+    const h = harness(10, 1);
+    await h.scheduler.submit(h.job(1, 'a.test:8080'));
+    await h.scheduler.submit(h.job(2, 'a.test:8081'));
+    await h.scheduler.submit(h.job(3, 'a.test:8080'));
+    await drain();
+    expect(h.running()).toEqual([1, 2]);
+    h.finish(1);
+    h.finish(2);
+    await drain();
+    h.finish(3);
+    await h.scheduler.idle();
+  });
+
+  it('skips a parked job that cannot be reloaded and goes on with the next', async () => {
+    const h = harness(10, 1);
+    for (const seq of [1, 2, 3]) await h.scheduler.submit(h.job(seq, 'a.test'));
+    h.unreadable.add(2);
+    await drain();
+    h.finish(1);
+    await drain();
+    expect(h.reloads.map(([seq]) => seq)).toEqual([2, 3]);
+    expect(h.executed).toEqual([1, 3]);
+    h.finish(3);
+    await h.scheduler.idle();
+  });
+
+  it('stop() drops parked jobs; idle() resolves once the live ones finish', async () => {
+    const h = harness(10, 1);
+    for (const seq of [1, 2, 3]) await h.scheduler.submit(h.job(seq, 'a.test'));
+    await h.scheduler.submit(h.job(4, 'b.test'));
+    await drain();
+    expect(h.running()).toEqual([1, 4]);
+    h.scheduler.stop();
+    const idle = watch(h.scheduler.idle());
+    await drain();
+    expect(idle.settled).toBe(false);
+    h.finish(1);
+    await drain();
+    expect(h.reloads).toEqual([]);
+    expect(idle.settled).toBe(false);
+    h.finish(4);
+    await drain();
+    expect(idle.settled).toBe(true);
+    expect(h.executed).toEqual([1, 4]);
+  });
+
+  it('stop() wakes a waiting submitter without running its job, and later submits are ignored', async () => {
+    const h = harness(1, 10);
+    await h.scheduler.submit(h.job(1, 'a.test'));
+    const waiting = watch(h.scheduler.submit(h.job(2, 'b.test')));
+    await drain();
+    expect(waiting.settled).toBe(false);
+    h.scheduler.stop();
+    await drain();
+    expect(waiting.settled).toBe(true);
+    await h.scheduler.submit(h.job(3, 'c.test'));
+    h.finish(1);
+    await h.scheduler.idle();
+    await drain();
+    expect(h.executed).toEqual([1]);
+  });
+
+  it('stop() with nothing live resolves idle even if jobs were parked', async () => {
+    const h = harness(10, 1);
+    await h.scheduler.submit(h.job(1, 'a.test'));
+    await h.scheduler.submit(h.job(2, 'a.test'));
+    await drain();
+    h.finish(1);
+    await drain(); // job 2 now runs in job 1's place
+    await h.scheduler.submit(h.job(3, 'a.test')); // parked behind 2
+    h.scheduler.stop();
+    h.finish(2);
+    await h.scheduler.idle();
+    expect(h.executed).toEqual([1, 2]);
+  });
+
+  it('keeps every job of a long single-host run in order through parking', async () => {
+    const h = harness(4, 2);
+    const n = 50;
+    for (let seq = 1; seq <= n; seq++) await h.scheduler.submit(h.job(seq, 'a.test'));
+    // Finish jobs one at a time in the order they started until all have run.
+    for (let i = 0; i < n; i++) {
+      await drain();
+      h.finish(h.executed[i]!);
+    }
+    await h.scheduler.idle();
+    expect(h.executed).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(h.maxLive()).toBe(2);
+  });
+});
