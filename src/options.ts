@@ -4,6 +4,16 @@ export const DEFAULTS = {
   perHost: 4,
   perSite: 8,
   maxRedirections: 10,
+  /** Retries after the first attempt, and the backoff between them (full jitter). */
+  retries: 5,
+  retryWaitMs: 1000,
+  retryMaxWaitMs: 60_000,
+  /** A Retry-After longer than this fails the job instead of waiting. */
+  maxRetryAfterMs: 300_000,
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  /** No body bytes for this long fails the attempt. */
+  idleTimeoutMs: 60_000,
   /** Most jobs alive as promises at once. */
   window: 4096,
   /** Most live jobs per host before further ones are parked as numbers. */

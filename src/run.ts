@@ -4,9 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createJobRunner, type ActiveTransfer, type Tally } from './engine/job-runner.js';
 import type { DlEvent, EventListener, RunSummary } from './engine/events.js';
+import { hostKeyOf } from './engine/host-key.js';
 import { activeJob, type ActiveJob } from './engine/job.js';
 import { Limits } from './engine/limits.js';
-import { NO_RETRIES, type RetryPolicy } from './engine/retry-policy.js';
+import { createRetryPolicy, type RetryPolicy } from './engine/retry-policy.js';
 import { Scheduler } from './engine/scheduler.js';
 import { classify } from './errors/classify.js';
 import { LocalError, type DlError } from './errors/errors.js';
@@ -39,6 +40,18 @@ export interface RunOptions {
   hostLimits?: ReadonlyMap<string, number>;
   siteLimits?: ReadonlyMap<string, number>;
   userAgent?: string;
+  /** Retries after the first attempt (default 5) and the backoff base and cap. */
+  retries?: number;
+  retryWaitMs?: number;
+  retryMaxWaitMs?: number;
+  maxRetryAfterMs?: number;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  /** No body bytes for this long fails the attempt. */
+  idleTimeoutMs?: number;
+  /** Deadline for one attempt; none by default. */
+  maxTimeMs?: number;
+  /** Replaces the policy built from the retry options. */
   retry?: RetryPolicy;
   /** Aborting it stops the run: transfers are cut, `.part` files kept, the joblog flushed. */
   signal?: AbortSignal;
@@ -112,6 +125,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         workers: options.workers ?? DEFAULTS.workers,
         perHost: options.perHost ?? DEFAULTS.perHost,
         perSite: options.perSite ?? DEFAULTS.perSite,
+        retries: options.retries ?? DEFAULTS.retries,
       },
     });
     const readHandle = await open(joblog, 'r');
@@ -124,9 +138,15 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       hostLimits: options.hostLimits,
       siteLimits: options.siteLimits,
     });
+    const timeouts = {
+      connectMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      headersMs: options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs,
+      idleMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+    };
     const dispatcher = createDispatcher({
-      connectionsFor: (origin) => limits.hostLimit(`${origin.hostname}:${origin.port || (origin.protocol === 'https:' ? 443 : 80)}`),
+      connectionsFor: (origin) => limits.hostLimit(hostKeyOf(origin)),
       maxRedirections: DEFAULTS.maxRedirections,
+      timeouts,
     });
     closers.unshift(() => dispatcher.destroy());
 
@@ -136,7 +156,15 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       writer,
       emit,
       tally,
-      retry: options.retry ?? NO_RETRIES,
+      timeouts,
+      retry:
+        options.retry ??
+        createRetryPolicy({
+          retries: options.retries ?? DEFAULTS.retries,
+          baseMs: options.retryWaitMs ?? DEFAULTS.retryWaitMs,
+          capMs: options.retryMaxWaitMs ?? DEFAULTS.retryMaxWaitMs,
+          maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs,
+        }),
       signal: controller.signal,
       active: options.active ?? new Map(),
       onFatal: stop,
@@ -145,13 +173,15 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         destdir,
         userAgent: options.userAgent ?? `dl/${VERSION}`,
         signal: controller.signal,
+        maxTimeMs: options.maxTimeMs,
         madeDirs: new Set([destdir]),
       },
     });
-    const reload = async (offset: number): Promise<ActiveJob | undefined> => {
+    const reload = async (seq: number, offset: number): Promise<ActiveJob | undefined> => {
       try {
         await writer.readable(offset);
-        return activeJob(await readJobAt(readHandle, offset), offset);
+        const record = await readJobAt(readHandle, offset);
+        return activeJob(record, offset, new URL(record.url), state.resumable.get(seq));
       } catch {
         return undefined; // an unreadable job line stays pending; the next pass reports the log
       }
@@ -160,7 +190,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       window: DEFAULTS.window,
       hostBacklog: DEFAULTS.hostBacklog,
       execute,
-      reload: (_seq, offset) => reload(offset),
+      reload,
     });
 
     const resolver = new Resolver({ writer, keys, names, emit, lastSeq: state.lastSeq });
@@ -207,11 +237,11 @@ export async function run(options: RunOptions): Promise<RunSummary> {
 async function resumePending(
   pending: PendingJobs,
   scheduler: Scheduler,
-  reload: (offset: number) => Promise<ActiveJob | undefined>,
+  reload: (seq: number, offset: number) => Promise<ActiveJob | undefined>,
   signal: AbortSignal,
 ): Promise<void> {
   for (let i = 0; i < pending.seqs.length && !signal.aborted; i++) {
-    const job = await reload(pending.offsets[i]!);
+    const job = await reload(pending.seqs[i]!, pending.offsets[i]!);
     if (job) await scheduler.submit(job);
   }
 }

@@ -10,8 +10,16 @@ import { buildProgram, type CliOptions } from './program.js';
 
 const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
 
+/** After Ctrl+C or SIGTERM, the process exits within this long whatever is still closing. */
+const SHUTDOWN_GRACE_MS = 1500;
+
 /** Runs the dl command line and returns the exit code; never throws for a person's mistake. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // A promise nobody awaited must not print a stack trace at a user; say it in one line.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`dl: internal error: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    process.exitCode = EXIT.failed;
+  });
   const program = buildProgram();
   try {
     program.parse([...argv]);
@@ -51,8 +59,12 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => {
     // A second Ctrl+C means "now": the joblog has at most a few hundred ms of records unwritten.
     if (interruptedBy === 'SIGINT' && signal === 'SIGINT') process.exit(EXIT.sigint);
-    interruptedBy ??= signal;
+    if (interruptedBy) return;
+    interruptedBy = signal;
     controller.abort();
+    // The run normally winds down in milliseconds; never let a stuck close hold the user up.
+    const code = signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+    setTimeout(() => process.exit(code), SHUTDOWN_GRACE_MS).unref();
   };
   const onSigint = onSignal('SIGINT');
   const onSigterm = onSignal('SIGTERM');
@@ -68,6 +80,14 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       perSite: options.perSite,
       hostLimits: options.hostLimit,
       siteLimits: options.siteLimit,
+      retries: options.batchRetries ?? options.retries,
+      retryWaitMs: options.retryWait,
+      retryMaxWaitMs: options.retryMaxWait,
+      maxRetryAfterMs: options.maxRetryAfter,
+      connectTimeoutMs: options.connectTimeout,
+      headersTimeoutMs: options.headersTimeout,
+      idleTimeoutMs: options.timeout,
+      maxTimeMs: options.maxTime,
       signal: controller.signal,
       onEvent: plainReporter(line(process.stderr)),
     });

@@ -9,6 +9,20 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** A whole number of 0 or more, for counts such as retries. */
+export function count(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number (0 or more)');
+  return n;
+}
+
+/** Seconds (fractions allowed) as milliseconds. */
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds, such as 30 or 0.5');
+  return Math.round(n * 1000);
+}
+
 /** Collects repeated `key=n` options (`--host-limit example.org=2`) into a map. */
 export function keyedLimit(value: string, previous: Map<string, number> = new Map()): Map<string, number> {
   const eq = value.lastIndexOf('=');

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_JOBLOG_NAME, DEFAULTS } from '../options.js';
 import { VERSION } from '../version.js';
-import { keyedLimit, positiveInt } from './parse.js';
+import { count, keyedLimit, positiveInt, seconds } from './parse.js';
 
 /** Options as commander hands them over. */
 export interface CliOptions {
@@ -14,7 +14,18 @@ export interface CliOptions {
   destdir: string;
   status?: boolean;
   json?: boolean;
+  retries: number;
+  batchRetries?: number;
+  retryWait: number;
+  retryMaxWait: number;
+  maxRetryAfter: number;
+  connectTimeout: number;
+  headersTimeout: number;
+  timeout: number;
+  maxTime?: number;
 }
+
+const s = (ms: number): string => `${ms / 1000}`;
 
 /** The command line: options and help only; behaviour lives in the library. */
 export function buildProgram(): Command {
@@ -29,6 +40,15 @@ export function buildProgram(): Command {
     .addOption(new Option('--site-limit <site=n>', 'limit for one site, such as example.co.uk (repeatable)').argParser(keyedLimit))
     .addOption(new Option('-l, --joblog <file>', `joblog to record and resume the run (default: <destdir>/${DEFAULT_JOBLOG_NAME})`))
     .addOption(new Option('-d, --destdir <dir>', 'folder to download into').default('.', 'the current folder'))
+    .addOption(new Option('--retries <n>', 'retries after the first attempt, for transient failures').argParser(count).default(DEFAULTS.retries))
+    .addOption(new Option('--batch-retries <n>', 'the same as --retries').argParser(count))
+    .addOption(new Option('--retry-wait <s>', 'backoff base: retry n waits a random time up to base * 2^(n-1) seconds').argParser(seconds).default(DEFAULTS.retryWaitMs, s(DEFAULTS.retryWaitMs)))
+    .addOption(new Option('--retry-max-wait <s>', 'longest backoff between two attempts, in seconds').argParser(seconds).default(DEFAULTS.retryMaxWaitMs, s(DEFAULTS.retryMaxWaitMs)))
+    .addOption(new Option('--max-retry-after <s>', 'longest Retry-After (429, 503) to wait for; a longer one fails the job').argParser(seconds).default(DEFAULTS.maxRetryAfterMs, s(DEFAULTS.maxRetryAfterMs)))
+    .addOption(new Option('--connect-timeout <s>', 'seconds to establish a connection').argParser(seconds).default(DEFAULTS.connectTimeoutMs, s(DEFAULTS.connectTimeoutMs)))
+    .addOption(new Option('--headers-timeout <s>', 'seconds to wait for the response headers').argParser(seconds).default(DEFAULTS.headersTimeoutMs, s(DEFAULTS.headersTimeoutMs)))
+    .addOption(new Option('--timeout <s>', 'idle timeout: seconds without a byte of the body').argParser(seconds).default(DEFAULTS.idleTimeoutMs, s(DEFAULTS.idleTimeoutMs)))
+    .addOption(new Option('--max-time <s>', 'seconds one attempt may take in all (default: no limit)').argParser(seconds))
     .addOption(new Option('--status', 'print where the run recorded in the joblog stands, and exit'))
     .addOption(new Option('--json', 'with --status: print one JSON object'))
     .version(VERSION, '-V, --version', 'print the version and exit')

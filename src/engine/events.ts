@@ -10,7 +10,10 @@ export type DlEvent =
   | { type: 'resolved'; jobs: number }
   | { type: 'start'; seq: number; url: string; attempt: number }
   | { type: 'done'; seq: number; url: string; path: string; bytes: number; status: number }
-  | { type: 'fail'; seq: number; url: string; attempt: number; final: boolean; code: string; error: string }
+  /** An attempt failed and the job will be tried again after `delayMs`. */
+  | { type: 'retry'; seq: number; url: string; attempt: number; code: string; error: string; delayMs: number }
+  /** The job failed for good. */
+  | { type: 'fail'; seq: number; url: string; attempt: number; code: string; error: string }
   | { type: 'fatal'; code: string; error: string }
   | { type: 'summary'; summary: RunSummary };
 

@@ -1,9 +1,11 @@
-import { AbortedError, LocalError, type DlError } from '../errors/errors.js';
-import { classify } from '../errors/classify.js';
+import { AbortedError, LocalError, ResumeError, type DlError } from '../errors/errors.js';
+import { classify, type Timeouts } from '../errors/classify.js';
 import { transfer, type TransferContext, type TransferProgress } from '../http/transfer.js';
+import type { Validator } from '../http/validator.js';
 import { now } from '../joblog/records.js';
 import type { JoblogWriter } from '../joblog/writer.js';
 import { redactUrl } from '../utils/redact-url.js';
+import { sleep } from '../utils/sleep.js';
 import type { EventListener } from './events.js';
 import type { ActiveJob } from './job.js';
 import type { Limits } from './limits.js';
@@ -28,6 +30,7 @@ export interface JobRunnerDeps {
   writer: JoblogWriter;
   emit: EventListener;
   transfer: TransferContext;
+  timeouts: Timeouts;
   retry: RetryPolicy;
   tally: Tally;
   signal: AbortSignal;
@@ -38,64 +41,65 @@ export interface JobRunnerDeps {
 }
 
 /**
- * Runs a job to its outcome: every attempt holds its host, site and global slots only while it
- * transfers, and records `start`, then `done` or `fail`, in the joblog. An interrupted job records
- * nothing more: it stays pending and the next run does it.
+ * Runs a job to its outcome. Each attempt holds its host, site and global slots only while it
+ * transfers; between attempts (backoff, Retry-After) the job holds nothing. Records `start` when
+ * a body begins to flow, `fail` for every failed attempt and `done` at the end. An interrupted
+ * job records nothing more: it stays pending, its `.part` kept for the next run to resume.
  */
 export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promise<void> {
   return async (job) => {
     const { seq } = job.record;
     const url = redactUrl(job.record.url);
+    // The version of what the .part file holds, if it can be resumed.
+    let resume: Validator | undefined = job.resume;
     for (let attempt = 1; ; attempt++) {
       let error: DlError;
       try {
-        const result = await deps.limits.run(job.host, job.site, async () => {
-          if (deps.signal.aborted) throw new AbortedError();
-          deps.writer.append({ t: 'start', seq, ts: now(), attempt });
-          deps.emit({ type: 'start', seq, url, attempt });
-          const progress: TransferProgress = { bytes: 0, total: undefined };
-          deps.active.set(seq, { seq, url, progress });
-          try {
-            return await transfer(job, deps.transfer, progress);
-          } finally {
-            deps.active.delete(seq);
-          }
-        });
+        const result = await deps.limits.run(
+          job.host,
+          job.site,
+          async () => {
+            if (deps.signal.aborted) throw new AbortedError();
+            deps.emit({ type: 'start', seq, url, attempt });
+            const progress: TransferProgress = { bytes: 0, total: undefined };
+            deps.active.set(seq, { seq, url, progress });
+            try {
+              return await transfer(job, deps.transfer, progress, resume, ({ offset, validator }) => {
+                resume = validator;
+                deps.writer.append({ t: 'start', seq, ts: now(), attempt, ...(offset > 0 ? { offset } : {}), ...validator });
+              });
+            } finally {
+              deps.active.delete(seq);
+            }
+          },
+          deps.signal,
+        );
         deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status });
         deps.tally.done++;
         deps.tally.bytes += result.bytes;
         deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status });
         return;
       } catch (thrown) {
-        error = classify(thrown, deps.signal);
+        error = classify(thrown, deps.signal, deps.timeouts);
       }
       if (error instanceof AbortedError) return;
       if (error instanceof LocalError && error.fatal) {
         deps.onFatal(error);
         return;
       }
-      const delay = deps.retry.delayBefore(attempt + 1, error);
-      const final = delay === undefined;
-      deps.writer.append({ t: 'fail', seq, ts: now(), attempt, final, code: error.code, error: error.message });
-      deps.emit({ type: 'fail', seq, url, attempt, final, code: error.code, error: error.message });
-      if (final) {
+      if (error instanceof ResumeError) resume = undefined;
+      const decision = deps.retry.decide(attempt, error);
+      const message = !decision.retry && decision.note ? `${error.message}; ${decision.note}` : error.message;
+      deps.writer.append({ t: 'fail', seq, ts: now(), attempt, final: !decision.retry, code: error.code, error: message });
+      if (!decision.retry) {
         deps.tally.failed++;
+        deps.emit({ type: 'fail', seq, url, attempt, code: error.code, error: message });
         return;
       }
-      await sleep(delay, deps.signal);
+      if (decision.hostCooldown) deps.limits.coolDown(job.host, Date.now() + decision.delayMs);
+      deps.emit({ type: 'retry', seq, url, attempt, code: error.code, error: message, delayMs: decision.delayMs });
+      await sleep(decision.delayMs, deps.signal);
       if (deps.signal.aborted) return;
     }
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

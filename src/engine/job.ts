@@ -1,3 +1,4 @@
+import type { Validator } from '../http/validator.js';
 import type { JobRecord } from '../joblog/records.js';
 import { hostKeyOf, siteKeyOf } from './host-key.js';
 
@@ -9,8 +10,10 @@ export interface ActiveJob {
   url: URL;
   host: string;
   site: string;
+  /** Version of the `.part` file an earlier run left, when it can be resumed. */
+  resume?: Validator;
 }
 
-export function activeJob(record: JobRecord, offset: number, url = new URL(record.url)): ActiveJob {
-  return { record, offset, url, host: hostKeyOf(url), site: siteKeyOf(url.hostname) };
+export function activeJob(record: JobRecord, offset: number, url = new URL(record.url), resume?: Validator): ActiveJob {
+  return { record, offset, url, host: hostKeyOf(url), site: siteKeyOf(url.hostname), ...(resume ? { resume } : {}) };
 }

@@ -1,4 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
+import { sleep } from '../utils/sleep.js';
 
 export interface LimitOptions {
   global: number;
@@ -18,24 +19,49 @@ interface Keyed {
  * Concurrency limits taken narrow to wide: host, then site, then global, given back in reverse.
  * A job waiting on a busy host therefore never sits on a site or global slot that a job of
  * another host could use. Limiters of keys nobody uses are dropped, so a run over a million
- * hosts keeps only the busy ones.
+ * hosts keeps only the busy ones. A host can be cooled down (Retry-After): until then none of
+ * its jobs takes a slot, and jobs of other hosts are not affected.
  */
 export class Limits {
   private readonly global: LimitFunction;
   private readonly hosts = new Map<string, Keyed>();
   private readonly sites = new Map<string, Keyed>();
+  /** Hosts that asked for a pause, with the time (ms since epoch) it ends. */
+  private readonly cooldowns = new Map<string, number>();
 
   constructor(private readonly options: LimitOptions) {
     this.global = pLimit(options.global);
   }
 
-  /** Runs `task` holding a slot of its host, its site and the global pool. */
-  run<T>(host: string, site: string, task: () => Promise<T>): Promise<T> {
-    return this.with(this.hosts, host, this.hostLimit(host), () =>
-      this.with(this.sites, site, this.options.siteLimits?.get(site) ?? this.options.perSite, () =>
-        this.global(task),
-      ),
-    );
+  /**
+   * Runs `task` holding a slot of its host, its site and the global pool, after any cooldown of
+   * the host. When `signal` aborts, waiting for a cooldown ends early (the task then decides).
+   */
+  async run<T>(host: string, site: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (;;) {
+      await sleep(this.coolingFor(host), signal);
+      const outcome = await this.with(this.hosts, host, this.hostLimit(host), async () => {
+        // The host may have been cooled down while this job waited for its slot.
+        if (this.coolingFor(host) > 0 && !signal?.aborted) return undefined;
+        const siteLimit = this.options.siteLimits?.get(site) ?? this.options.perSite;
+        return { value: await this.with(this.sites, site, siteLimit, () => this.global(task)) };
+      });
+      if (outcome) return outcome.value;
+    }
+  }
+
+  /** Keeps every job of `host` from starting before `untilMs`. */
+  coolDown(host: string, untilMs: number): void {
+    if (untilMs > (this.cooldowns.get(host) ?? 0)) this.cooldowns.set(host, untilMs);
+  }
+
+  /** Milliseconds left in the host's cooldown (0 when there is none). */
+  private coolingFor(host: string): number {
+    const until = this.cooldowns.get(host);
+    if (until === undefined) return 0;
+    const left = until - Date.now();
+    if (left <= 0) this.cooldowns.delete(host);
+    return Math.max(0, left);
   }
 
   /** The limit that applies to `hostname:port`. */

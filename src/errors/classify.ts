@@ -1,15 +1,25 @@
-import { AbortedError, DlError, LocalError, NetworkError, RedirectError } from './errors.js';
+import { AbortedError, DlError, LocalError, NetworkError, RedirectError, TimeoutError } from './errors.js';
+
+/** The configured timeouts, so that a timeout error can say how long was waited. */
+export interface Timeouts {
+  connectMs: number;
+  headersMs: number;
+  idleMs: number;
+}
 
 /**
  * Turns anything thrown during a transfer into a DlError. This is the one place that knows the
  * codes of undici and of the operating system; everything else asks `code` and `retryable`.
  */
-export function classify(error: unknown, signal?: AbortSignal): DlError {
+export function classify(error: unknown, signal?: AbortSignal, timeouts?: Timeouts): DlError {
   if (error instanceof DlError) return error;
   if (signal?.aborted) return new AbortedError();
 
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
+
+  const timeout = timeoutOf(code, timeouts);
+  if (timeout) return new TimeoutError(timeout.code, timeout.message, { cause: error });
 
   // undici's redirect interceptor reports a loop as an invalid argument.
   if (code === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test(message)) {
@@ -26,6 +36,21 @@ export function classify(error: unknown, signal?: AbortSignal): DlError {
     return new AbortedError();
   }
   return new NetworkError(code || 'EUNKNOWN', message || 'unknown error', true, { cause: error });
+}
+
+function timeoutOf(code: string, timeouts: Timeouts | undefined): { code: TimeoutError['code']; message: string } | undefined {
+  const seconds = (ms: number | undefined) => (ms === undefined ? '' : ` ${ms / 1000} s`);
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return { code: 'ETIMEDOUT_CONNECT', message: `could not connect within${seconds(timeouts?.connectMs) || ' the connect timeout'}` };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return { code: 'ETIMEDOUT_HEADERS', message: `no response within${seconds(timeouts?.headersMs) || ' the headers timeout'}` };
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { code: 'ETIMEDOUT_BODY', message: `no data for${seconds(timeouts?.idleMs) || ' the idle timeout'}` };
+    default:
+      return undefined;
+  }
 }
 
 function errorCode(error: unknown): string {
@@ -59,10 +84,6 @@ const NETWORK_CODES: Record<string, { code: string; message: string; retryable: 
   ENETUNREACH: { code: 'ENETUNREACH', message: 'network unreachable', retryable: true },
   EAI_AGAIN: { code: 'EAI_AGAIN', message: 'temporary DNS failure', retryable: true },
   ENOTFOUND: { code: 'ENOTFOUND', message: 'host not found', retryable: false },
-  UND_ERR_CONNECT_TIMEOUT: { code: 'ETIMEDOUT_CONNECT', message: 'connect timed out', retryable: true },
-  UND_ERR_HEADERS_TIMEOUT: { code: 'ETIMEDOUT_HEADERS', message: 'no response headers in time', retryable: true },
-  UND_ERR_BODY_TIMEOUT: { code: 'ETIMEDOUT_BODY', message: 'no data received in time', retryable: true },
-  ETIMEDOUT: { code: 'ETIMEDOUT_CONNECT', message: 'connection timed out', retryable: true },
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { code: 'SHORT_BODY', message: 'body length differs from Content-Length', retryable: true },
   HPE_INVALID_CONSTANT: { code: 'EPROTO', message: 'invalid HTTP response', retryable: true },
   UND_ERR_INFO: { code: 'EPROTO', message: 'invalid HTTP response', retryable: true },

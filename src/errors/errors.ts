@@ -66,6 +66,24 @@ export class BodyLengthError extends DlError {
   }
 }
 
+/** A deadline passed: connect, response headers, idle body, or the whole attempt (--max-time). */
+export class TimeoutError extends DlError {
+  readonly retryable = true;
+  constructor(
+    readonly code: 'ETIMEDOUT_CONNECT' | 'ETIMEDOUT_HEADERS' | 'ETIMEDOUT_BODY' | 'ETIMEDOUT_TOTAL',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A resumed download did not continue where the partial file ends: start again from 0. */
+export class ResumeError extends DlError {
+  readonly code = 'BAD_RANGE';
+  readonly retryable = true;
+}
+
 /** Too many redirects, or a redirect that cannot be followed. */
 export class RedirectError extends DlError {
   readonly code = 'TOO_MANY_REDIRECTS';

@@ -1,18 +1,21 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
-import { BodyLengthError, HttpStatusError, RedirectError } from '../errors/errors.js';
+import { BodyLengthError, HttpStatusError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
 import type { ActiveJob } from '../engine/job.js';
 import { partPath, resolveInside } from '../fs/safe-path.js';
+import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
 
 export interface TransferContext {
   dispatcher: Dispatcher;
   destdir: string;
   userAgent: string;
+  /** The run's signal: aborting it interrupts the transfer (the `.part` file stays). */
   signal: AbortSignal;
+  /** Deadline for one whole attempt (--max-time); none when undefined. */
+  maxTimeMs: number | undefined;
   /** Folders already created in this run, so that each is made once. */
   madeDirs: Set<string>;
 }
@@ -20,7 +23,7 @@ export interface TransferContext {
 /** Live counters of one transfer; reporters read them, the transfer never waits on them. */
 export interface TransferProgress {
   bytes: number;
-  /** Expected size, when the server said (Content-Length). */
+  /** Expected size, when the server said (Content-Length or Content-Range). */
   total: number | undefined;
 }
 
@@ -31,58 +34,113 @@ export interface TransferResult {
   path: string;
 }
 
-/**
- * One attempt at one download: request, check the status, stream the body to `<final>.part`,
- * check its length against Content-Length, rename to the final name. Whatever goes wrong,
- * nothing appears under the final name and the response body is consumed or destroyed.
- */
-export async function transfer(job: ActiveJob, ctx: TransferContext, progress: TransferProgress): Promise<TransferResult> {
-  const finalPath = resolveInside(ctx.destdir, job.record.out);
-  const response = await request(job.url, {
-    dispatcher: ctx.dispatcher,
-    method: 'GET',
-    headers: { 'user-agent': ctx.userAgent, ...job.record.headers },
-    signal: ctx.signal,
-  });
-  const { statusCode, headers, body } = response;
-  if (statusCode < 200 || statusCode > 299) {
-    // Read a little of the body so the socket can be reused, then let it go.
-    await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    if (statusCode >= 300 && statusCode < 400) {
-      throw new RedirectError(`HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}: too many redirects or no Location`);
-    }
-    throw new HttpStatusError(statusCode, STATUS_CODES[statusCode] ?? '', headerValue(headers['retry-after']));
-  }
+/** What the body about to be written continues: the joblog's `start` record is made of it. */
+export interface TransferStart {
+  /** Bytes already in the `.part` file that this response continues (0: from the start). */
+  offset: number;
+  validator: Validator | undefined;
+}
 
+/**
+ * One attempt at one download: request (with Range and If-Range when a `.part` of a known version
+ * exists), check the status, stream the body into `<final>.part`, check the length, rename to the
+ * final name. Whatever goes wrong, nothing appears under the final name, a `.part` is never
+ * continued with bytes of another version, and the response body is consumed or destroyed.
+ */
+export async function transfer(
+  job: ActiveJob,
+  ctx: TransferContext,
+  progress: TransferProgress,
+  resume: Validator | undefined,
+  onStart: (start: TransferStart) => void,
+): Promise<TransferResult> {
+  const finalPath = resolveInside(ctx.destdir, job.record.out);
+  const part = partPath(finalPath);
+  const signal = ctx.maxTimeMs === undefined ? ctx.signal : AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.maxTimeMs)]);
+  const offset = resume ? await sizeOf(part) : 0;
+  const validator = offset > 0 ? ifRange(resume!) : undefined;
+
+  let body: Dispatcher.ResponseData['body'] | undefined;
   try {
-    const expected = contentLength(headers['content-length']);
-    progress.total = expected;
+    const response = await request(job.url, {
+      dispatcher: ctx.dispatcher,
+      method: 'GET',
+      headers: {
+        'user-agent': ctx.userAgent,
+        ...job.record.headers,
+        ...(validator ? { range: `bytes=${offset}-`, 'if-range': validator } : {}),
+      },
+      signal,
+    });
+    body = response.body;
+    const { statusCode, headers } = response;
+    if (statusCode < 200 || statusCode > 299) {
+      // Read a little of the body so the socket can be reused, then let it go.
+      await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      if (statusCode === 416 && offset > 0) {
+        await unlink(part).catch(() => undefined);
+        throw new ResumeError(`server refused to resume at byte ${offset} (HTTP 416); starting again`);
+      }
+      if (statusCode >= 300 && statusCode < 400) {
+        throw new RedirectError(`HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}: too many redirects or no Location`);
+      }
+      throw new HttpStatusError(statusCode, STATUS_CODES[statusCode] ?? '', first(headers['retry-after']));
+    }
+
+    const served = validatorOf(headers);
+    let from = 0;
+    let total = contentLength(headers['content-length']);
+    if (statusCode === 206) {
+      const range = parseContentRange(first(headers['content-range']));
+      if (!range || range.start !== offset || (resume && !sameVersion(resume, served))) {
+        body.destroy();
+        await unlink(part).catch(() => undefined);
+        throw new ResumeError(
+          range && range.start !== offset
+            ? `server resumed at byte ${range.start} instead of ${offset}; starting again`
+            : 'partial answer for another version of the file; starting again',
+        );
+      }
+      from = offset;
+      total = range.total ?? (total === undefined ? undefined : offset + total);
+    }
+
     const dir = dirname(finalPath);
     if (!ctx.madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       ctx.madeDirs.add(dir);
     }
-    const part = partPath(finalPath);
-    const written = pipeline(body, createWriteStream(part, { highWaterMark: 1 << 20 }), { signal: ctx.signal });
+    // Open (and for a fresh start, truncate) the .part before the start record names its version:
+    // a record may be lost in a crash, but never describe bytes of another version.
+    const handle = await open(part, from > 0 ? 'a' : 'w');
+    onStart({ offset: from, validator: served ?? (from > 0 ? resume : undefined) });
+    progress.bytes = from;
+    progress.total = total;
     body.on('data', (chunk: Buffer) => {
       progress.bytes += chunk.length;
     });
-    await written;
-    if (expected !== undefined && progress.bytes !== expected) throw new BodyLengthError(progress.bytes, expected);
+    await pipeline(body, handle.createWriteStream({ highWaterMark: 1 << 20 }), { signal });
+    if (total !== undefined && progress.bytes !== total) throw new BodyLengthError(progress.bytes, total);
     await rename(part, finalPath);
     return { bytes: progress.bytes, status: statusCode, path: job.record.out };
   } catch (error) {
-    body.destroy();
+    body?.destroy();
+    if (signal !== ctx.signal && signal.aborted && !ctx.signal.aborted) {
+      throw new TimeoutError('ETIMEDOUT_TOTAL', `attempt took longer than --max-time ${ctx.maxTimeMs! / 1000} s`, { cause: error });
+    }
     throw error;
   }
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+async function sizeOf(path: string): Promise<number> {
+  return stat(path).then(
+    (info) => (info.isFile() ? info.size : 0),
+    () => 0,
+  );
 }
 
 function contentLength(value: string | string[] | undefined): number | undefined {
-  const text = headerValue(value);
+  const text = first(value);
   if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
   return Number(text);
 }

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { Validator } from '../http/validator.js';
 import { Bitset } from '../utils/bitset.js';
 import type { JobRecord } from './records.js';
 
@@ -33,6 +34,8 @@ export interface JoblogState {
   /** Size of the log in bytes (up to the last complete line). */
   size: number;
   pending: PendingJobs;
+  /** Validators of `.part` files of unfinished jobs (from their last `start`), for Range resume. */
+  resumable: Map<number, Validator>;
 }
 
 export interface ReadOptions {
@@ -55,6 +58,7 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
     tornBytes: 0,
     size: 0,
     pending: { seqs: new Uint32Array(0), offsets: new Float64Array(0) },
+    resumable: new Map(),
   };
   const exists = await stat(path).then(
     () => true,
@@ -69,6 +73,7 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   let offsets = new Float64Array(1024);
   let doneBytes = new Float64Array(1024);
   const undone = (seq: number): void => {
+    state.resumable.delete(seq);
     if (state.done.delete(seq)) {
       state.doneCount--;
       state.bytes -= doneBytes[seq]!;
@@ -117,16 +122,32 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
       case 'fail': {
         const seq = record.seq;
         if (!(offsets[seq]! > 0)) return;
+        const validator = state.resumable.get(seq);
         undone(seq);
         if (record.final === true) {
           if (state.failed.add(seq)) state.failedCount++;
-        } else if (state.failed.delete(seq)) {
-          state.failedCount--;
+        } else {
+          if (state.failed.delete(seq)) state.failedCount--;
+          // A failed attempt leaves its .part behind: still resumable.
+          if (validator) state.resumable.set(seq, validator);
+        }
+        return;
+      }
+      case 'start': {
+        if (!(offsets[record.seq]! > 0)) return;
+        const { etag, lastModified } = record;
+        if (typeof etag === 'string' || typeof lastModified === 'string') {
+          state.resumable.set(record.seq, {
+            ...(typeof etag === 'string' ? { etag } : {}),
+            ...(typeof lastModified === 'string' ? { lastModified } : {}),
+          });
+        } else {
+          state.resumable.delete(record.seq); // this attempt's .part has no version: start over
         }
         return;
       }
       default:
-        // `start` and record types of later versions change nothing a pass needs.
+        // Record types of later versions change nothing a pass needs.
         return;
     }
   };
@@ -145,6 +166,8 @@ interface LooseRecord {
   bytes?: unknown;
   final?: unknown;
   inputs?: unknown;
+  etag?: unknown;
+  lastModified?: unknown;
 }
 
 function parseRecord(line: string): LooseRecord | undefined {

@@ -41,6 +41,9 @@ export interface StartRecord {
   seq: number;
   ts: string;
   attempt: number;
+  /** Bytes of the `.part` file this attempt continues (absent: it starts from 0). */
+  offset?: number;
+  /** Version of what is written to the `.part` file, for resuming it with If-Range. */
   etag?: string;
   lastModified?: string;
 }

@@ -12,7 +12,7 @@ export function plainReporter(write: (line: string) => void): (event: DlEvent) =
         write(`${event.src}: ${event.reason}`);
         return;
       case 'fail':
-        if (event.final) write(`failed: ${event.url}: ${event.error} [${event.code}]`);
+        write(`failed: ${event.url}: ${event.error} [${event.code}]`);
         return;
       case 'fatal':
         write(`dl: stopping: ${event.error}`);

@@ -9,7 +9,15 @@ export interface TestServer {
   url(path: string): string;
   /** Paths requested, in arrival order. */
   requests: string[];
+  /** The same requests with their Range and If-Range headers. */
+  log: RequestInfo[];
   close(): Promise<void>;
+}
+
+export interface RequestInfo {
+  path: string;
+  range: string | undefined;
+  ifRange: string | undefined;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -17,9 +25,11 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Prom
 /** A real HTTP server on 127.0.0.1 with a random port that logs every request path. */
 export async function startServer(handler: Handler): Promise<TestServer> {
   const requests: string[] = [];
+  const log: RequestInfo[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     requests.push(req.url ?? '');
+    log.push({ path: req.url ?? '', range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined });
     void Promise.resolve(handler(req, res)).catch(() => res.destroy());
   });
   server.on('connection', (socket) => {
@@ -32,6 +42,7 @@ export async function startServer(handler: Handler): Promise<TestServer> {
     port,
     url: (path) => `http://127.0.0.1:${port}${path.startsWith('/') ? path : `/${path}`}`,
     requests,
+    log,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -95,6 +106,9 @@ export function useServer(handler: Handler): TestServer {
     },
     get requests() {
       return started().requests;
+    },
+    get log() {
+      return started().log;
     },
     url: (path) => started().url(path),
     close: () => started().close(),

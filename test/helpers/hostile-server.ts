@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { contentFor, type Handler } from './server.js';
+
+/**
+ * A server that misbehaves on purpose, chosen per URL by its path:
+ *
+ *   /clean/NAME                          200 with Content-Length
+ *   /status/CODE/TIMES/NAME              CODE (500, 502, 503, 408, ...) TIMES times, then 200
+ *   /retry-after/CODE/SECONDS/TIMES/NAME CODE (429 or 503) with Retry-After TIMES times, then 200
+ *   /reset/TIMES/NAME                    half of the body, then a connection reset, TIMES times
+ *   /short/TIMES/NAME                    half of the body, then a clean close (short body), TIMES times
+ *   /stall/MS/TIMES/NAME                 half of the body, then MS ms of silence, TIMES times
+ *   /stall-headers/MS/TIMES/NAME         MS ms before any answer, TIMES times
+ *   /change/NAME                         version 1 breaks after half; from then on version 2
+ *   /chunked/NAME                        chunked transfer encoding, no Content-Length
+ *   /slow/MS/NAME                        4 KiB pieces MS ms apart
+ *   /gone/CODE/NAME                      CODE (404, 410) every time
+ *
+ * Every 200 carries a strong ETag and Last-Modified and honours Range with If-Range, as real
+ * file servers do, so resumed downloads can be checked byte for byte with `expectedBody`.
+ */
+export function hostileHandler(): Handler {
+  const seen = new Map<string, number>();
+  return async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const nth = (seen.get(path) ?? 0) + 1;
+    seen.set(path, nth);
+    const [, mode = '', a = '', b = '', c = ''] = path.split('/');
+    switch (mode) {
+      case 'status':
+        if (nth <= Number(b)) return void res.writeHead(Number(a)).end('try later');
+        return serve(req, res, path, 1);
+      case 'retry-after':
+        if (nth <= Number(c)) return void res.writeHead(Number(a), { 'retry-after': b }).end('slow down');
+        return serve(req, res, path, 1);
+      case 'reset':
+        return serve(req, res, path, 1, nth <= Number(a) ? 'reset' : undefined);
+      case 'short':
+        return serve(req, res, path, 1, nth <= Number(a) ? 'short' : undefined);
+      case 'stall':
+        return serve(req, res, path, 1, nth <= Number(b) ? { stallMs: Number(a) } : undefined);
+      case 'stall-headers':
+        if (nth <= Number(b)) await delay(Number(a), res);
+        return serve(req, res, path, 1);
+      case 'change':
+        return serve(req, res, path, nth === 1 ? 1 : 2, nth === 1 ? 'reset' : undefined);
+      case 'chunked':
+        return serve(req, res, path, 1, 'chunked');
+      case 'slow':
+        return serve(req, res, path, 1, { pieceDelayMs: Number(a) });
+      case 'gone':
+        return void res.writeHead(Number(a)).end('gone');
+      default:
+        return serve(req, res, path, 1);
+    }
+  };
+}
+
+/** The bytes a hostile URL must end up as on disk (the last version for /change/). */
+export function expectedBody(path: string): Buffer {
+  return contentFor(path.startsWith('/change/') ? `${path}#v2` : `${path}#v1`);
+}
+
+type Trouble = 'reset' | 'short' | 'chunked' | { stallMs: number } | { pieceDelayMs: number } | undefined;
+
+async function serve(req: IncomingMessage, res: ServerResponse, path: string, version: number, trouble?: Trouble): Promise<void> {
+  const body = contentFor(`${path}#v${version}`);
+  const etag = `"v${version}-${body.length}"`;
+  const headers: Record<string, string | number> = {
+    etag,
+    'last-modified': new Date(Date.UTC(2026, 0, version)).toUTCString(),
+    'accept-ranges': 'bytes',
+    'content-type': 'application/octet-stream',
+  };
+  let start = 0;
+  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  const ifRange = req.headers['if-range'];
+  if (range && (!ifRange || ifRange === etag)) {
+    start = Number(range[1]);
+    if (start >= body.length) return void res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
+    headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
+  }
+  const rest = body.subarray(start);
+  if (trouble !== 'chunked') headers['content-length'] = rest.length;
+  res.writeHead(start > 0 ? 206 : 200, headers);
+
+  const half = Math.max(1, Math.floor(rest.length / 2));
+  if (trouble === 'reset' || trouble === 'short') {
+    res.write(rest.subarray(0, half), () => {
+      if (trouble === 'reset') res.socket?.resetAndDestroy();
+      else res.socket?.end();
+    });
+    return;
+  }
+  if (trouble && typeof trouble === 'object' && 'stallMs' in trouble) {
+    res.write(rest.subarray(0, half));
+    await delay(trouble.stallMs, res);
+    if (!res.destroyed) res.end(rest.subarray(half));
+    return;
+  }
+  if (trouble && typeof trouble === 'object' && 'pieceDelayMs' in trouble) {
+    for (let i = 0; i < rest.length && !res.destroyed; i += 4096) {
+      res.write(rest.subarray(i, i + 4096));
+      await delay(trouble.pieceDelayMs, res);
+    }
+    if (!res.destroyed) res.end();
+    return;
+  }
+  if (trouble === 'chunked') {
+    res.write(rest.subarray(0, half));
+    res.end(rest.subarray(half));
+    return;
+  }
+  res.end(rest);
+}
+
+/** Waits `ms`, or less when the client goes away. */
+function delay(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    res.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
