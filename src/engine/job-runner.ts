@@ -9,7 +9,11 @@ import { sleep } from '../utils/sleep.js';
 import type { EventListener } from './events.js';
 import type { ActiveJob } from './job.js';
 import type { Limits } from './limits.js';
-import type { RetryPolicy } from './retry-policy.js';
+import type { RetryDecision, RetryPolicy } from './retry-policy.js';
+import type { TransferResult } from '../http/transfer.js';
+
+/** How one attempt ended; `decision` is absent for an interruption or a fatal local error. */
+type Outcome = { result: TransferResult } | { error: DlError; decision?: RetryDecision };
 
 /** What this run has finished, for the summary. */
 export interface Tally {
@@ -53,42 +57,49 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
     // The version of what the .part file holds, if it can be resumed.
     let resume: Validator | undefined = job.resume;
     for (let attempt = 1; ; attempt++) {
-      let error: DlError;
-      try {
-        const result = await deps.limits.run(
-          job.host,
-          job.site,
-          async () => {
-            if (deps.signal.aborted) throw new AbortedError();
-            deps.emit({ type: 'start', seq, url, attempt });
-            const progress: TransferProgress = { bytes: 0, total: undefined };
-            deps.active.set(seq, { seq, url, progress });
-            try {
-              return await transfer(job, deps.transfer, progress, resume, ({ offset, validator }) => {
+      const outcome = await deps.limits.run(
+        job.host,
+        job.site,
+        async (): Promise<Outcome> => {
+          if (deps.signal.aborted) return { error: new AbortedError() };
+          deps.emit({ type: 'start', seq, url, attempt });
+          const progress: TransferProgress = { bytes: 0, total: undefined };
+          deps.active.set(seq, { seq, url, progress });
+          try {
+            return {
+              result: await transfer(job, deps.transfer, progress, resume, ({ offset, validator }) => {
                 resume = validator;
                 deps.writer.append({ t: 'start', seq, ts: now(), attempt, ...(offset > 0 ? { offset } : {}), ...validator });
-              });
-            } finally {
-              deps.active.delete(seq);
-            }
-          },
-          deps.signal,
-        );
+              }),
+            };
+          } catch (thrown) {
+            const error = classify(thrown, deps.signal, deps.timeouts);
+            if (error instanceof AbortedError || (error instanceof LocalError && error.fatal)) return { error };
+            // Decided while the host slot is still held, so that a cooldown the server asked for
+            // is in place before any other job of the host can take the slot.
+            const decision = deps.retry.decide(attempt, error);
+            if (decision.retry && decision.hostCooldown) deps.limits.coolDown(job.host, Date.now() + decision.delayMs);
+            return { error, decision };
+          } finally {
+            deps.active.delete(seq);
+          }
+        },
+        deps.signal,
+      );
+      if ('result' in outcome) {
+        const { result } = outcome;
         deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status });
         deps.tally.done++;
         deps.tally.bytes += result.bytes;
         deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status });
         return;
-      } catch (thrown) {
-        error = classify(thrown, deps.signal, deps.timeouts);
       }
-      if (error instanceof AbortedError) return;
-      if (error instanceof LocalError && error.fatal) {
-        deps.onFatal(error);
-        return;
+      const { error, decision } = outcome;
+      if (!decision) {
+        if (error instanceof LocalError) deps.onFatal(error);
+        return; // interrupted: the job stays pending
       }
       if (error instanceof ResumeError) resume = undefined;
-      const decision = deps.retry.decide(attempt, error);
       const message = !decision.retry && decision.note ? `${error.message}; ${decision.note}` : error.message;
       deps.writer.append({ t: 'fail', seq, ts: now(), attempt, final: !decision.retry, code: error.code, error: message });
       if (!decision.retry) {
@@ -96,7 +107,6 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
         deps.emit({ type: 'fail', seq, url, attempt, code: error.code, error: message });
         return;
       }
-      if (decision.hostCooldown) deps.limits.coolDown(job.host, Date.now() + decision.delayMs);
       deps.emit({ type: 'retry', seq, url, attempt, code: error.code, error: message, delayMs: decision.delayMs });
       await sleep(decision.delayMs, deps.signal);
       if (deps.signal.aborted) return;

@@ -25,7 +25,7 @@ export function hostileHandler(): Handler {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const nth = (seen.get(path) ?? 0) + 1;
     seen.set(path, nth);
-    const [, mode = '', a = '', b = '', c = ''] = path.split('/');
+    const [, mode = '', a = '', b = '', c = ''] = path.split('/').map((part) => decodeURIComponent(part));
     switch (mode) {
       case 'status':
         if (nth <= Number(b)) return void res.writeHead(Number(a)).end('try later');
@@ -61,6 +61,17 @@ export function expectedBody(path: string): Buffer {
   return contentFor(path.startsWith('/change/') ? `${path}#v2` : `${path}#v1`);
 }
 
+/** How long a breaking response waits after its first half before it breaks. */
+const BREAK_AFTER_MS = 50;
+
+/** `prefix` + a name whose body is at least `minBytes` long (bodies are 0.5 to 40 KiB). */
+export function sizedPath(prefix: string, minBytes: number, version = 1): string {
+  for (let i = 0; ; i++) {
+    const path = `${prefix}big-${i}.bin`;
+    if (contentFor(`${path}#v${version}`).length >= minBytes) return path;
+  }
+}
+
 type Trouble = 'reset' | 'short' | 'chunked' | { stallMs: number } | { pieceDelayMs: number } | undefined;
 
 async function serve(req: IncomingMessage, res: ServerResponse, path: string, version: number, trouble?: Trouble): Promise<void> {
@@ -86,10 +97,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, path: string, ve
 
   const half = Math.max(1, Math.floor(rest.length / 2));
   if (trouble === 'reset' || trouble === 'short') {
-    res.write(rest.subarray(0, half), () => {
-      if (trouble === 'reset') res.socket?.resetAndDestroy();
-      else res.socket?.end();
-    });
+    res.write(rest.subarray(0, half));
+    // Let the client read the first half: a reset makes its kernel drop what it has not read yet.
+    await delay(BREAK_AFTER_MS, res);
+    if (trouble === 'reset') res.socket?.resetAndDestroy();
+    else res.socket?.end();
     return;
   }
   if (trouble && typeof trouble === 'object' && 'stallMs' in trouble) {

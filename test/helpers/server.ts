@@ -16,6 +16,8 @@ export interface TestServer {
 
 export interface RequestInfo {
   path: string;
+  /** performance.now() when the request arrived. */
+  at: number;
   range: string | undefined;
   ifRange: string | undefined;
 }
@@ -29,7 +31,7 @@ export async function startServer(handler: Handler): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     requests.push(req.url ?? '');
-    log.push({ path: req.url ?? '', range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined });
+    log.push({ path: req.url ?? '', at: performance.now(), range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined });
     void Promise.resolve(handler(req, res)).catch(() => res.destroy());
   });
   server.on('connection', (socket) => {
