@@ -96,8 +96,10 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
       }
       const { error, decision } = outcome;
       if (!decision) {
-        if (error instanceof LocalError) deps.onFatal(error);
-        return; // interrupted: the job stays pending
+        if (error instanceof LocalError) {
+          deps.onFatal(new LocalError(error.code, `${error.message} while writing ${job.record.out}`, true, { cause: error }));
+        }
+        return; // interrupted or stopped: the job stays pending
       }
       if (error instanceof ResumeError) resume = undefined;
       const message = !decision.retry && decision.note ? `${error.message}; ${decision.note}` : error.message;
