@@ -1,6 +1,6 @@
 /** The library: everything the CLI does is reachable from here without spawning a process. */
 export { run, defaultJoblog, type RunOptions } from './run.js';
-export { status, type StatusReport } from './joblog/status.js';
+export { failedUrls, status, type FailureGroup, type StatusReport } from './joblog/status.js';
 export type { DlEvent, EventListener, RunSummary } from './engine/events.js';
 export type { ActiveTransfer } from './engine/job-runner.js';
 export type { RetryPolicy } from './engine/retry-policy.js';

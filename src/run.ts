@@ -51,6 +51,8 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /** Deadline for one attempt; none by default. */
   maxTimeMs?: number;
+  /** Also retry jobs that failed for good in earlier runs. */
+  retryFailed?: boolean;
   /** Replaces the policy built from the retry options. */
   retry?: RetryPolicy;
   /** Aborting it stops the run: transfers are cut, `.part` files kept, the joblog flushed. */
@@ -86,12 +88,14 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     const keys = new HashSet64();
     const names = new NameAllocator();
     const state = await readJoblog(joblog, {
+      retryFailed: options.retryFailed === true,
       onJob: (job) => {
         keys.add(job.url);
         names.reserve(job.out);
       },
     });
     if (state.badLines > 0) emit({ type: 'joblog-bad-lines', joblog, count: state.badLines });
+    emit({ type: 'plan', jobs: state.jobs, finished: state.doneCount + state.failedCount });
 
     const controller = new AbortController();
     // Every transfer listens on the run's signal; thousands at once are expected, not a leak.

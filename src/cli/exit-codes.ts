@@ -10,6 +10,26 @@ export const EXIT = {
   sigterm: 143,
 } as const;
 
+/** What a non-zero exit code means for this run, in a sentence; undefined for 0. */
+export function exitMeaning(code: number, summary: RunSummary, joblog: string | undefined): string | undefined {
+  const status = `dl ${joblog ? `--joblog ${joblog} ` : ''}--status`;
+  switch (code) {
+    case EXIT.ok:
+      return undefined;
+    case EXIT.sigint:
+    case EXIT.sigterm:
+      return `exit code ${code}: interrupted; run the same command again to finish the ${summary.pending} pending job(s)`;
+    default: {
+      if (summary.fatal) return `exit code ${code}: stopped: ${summary.fatal.error}; fix it and run the same command again`;
+      const reasons: string[] = [];
+      if (summary.failed > 0) reasons.push(`${summary.failed} job(s) failed (${status} --failed lists them)`);
+      if (summary.rejected > 0) reasons.push(`${summary.rejected} input line(s) were rejected`);
+      if (summary.pending > 0) reasons.push(`${summary.pending} job(s) are still pending`);
+      return `exit code ${code}: ${reasons.join('; ')}`;
+    }
+  }
+}
+
 export function exitCodeFor(summary: RunSummary, interruptedBy: 'SIGINT' | 'SIGTERM' | undefined): number {
   if (summary.fatal) return EXIT.failed;
   if (summary.interrupted) return interruptedBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;

@@ -2,10 +2,11 @@ import { resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { DlError, JoblogError, JoblogLockedError, LocalError, UsageError } from '../errors/errors.js';
 import { defaultJoblog, run } from '../run.js';
-import { status } from '../joblog/status.js';
-import { plainReporter } from '../report/plain.js';
+import { failedUrls, status } from '../joblog/status.js';
+import type { ActiveTransfer } from '../engine/job-runner.js';
 import { renderStatus } from '../report/status-text.js';
-import { EXIT, exitCodeFor } from './exit-codes.js';
+import { EXIT, exitCodeFor, exitMeaning } from './exit-codes.js';
+import { createReporter } from './reporting.js';
 import { buildProgram, type CliOptions } from './program.js';
 
 const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
@@ -48,6 +49,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function printStatus(options: CliOptions): Promise<number> {
   const joblog = resolve(options.joblog ?? defaultJoblog(resolve(options.destdir)));
+  if (options.failed) {
+    for await (const url of failedUrls(joblog)) process.stdout.write(`${url}\n`);
+    return EXIT.ok;
+  }
   const report = await status(joblog);
   process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${renderStatus(report)}\n`);
   return EXIT.ok;
@@ -70,6 +75,14 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
   const onSigterm = onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  const active = new Map<number, ActiveTransfer>();
+  const reporter = createReporter(
+    { progress: options.progress, quiet: options.quiet === true, json: options.json === true, workers: options.workers },
+    active,
+  );
+  // Whatever ends the process, the terminal gets its cursor back.
+  const restore = (): void => reporter.close();
+  process.on('exit', restore);
   try {
     const summary = await run({
       inputs,
@@ -88,11 +101,19 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       headersTimeoutMs: options.headersTimeout,
       idleTimeoutMs: options.timeout,
       maxTimeMs: options.maxTime,
+      retryFailed: options.retryFailed === true,
       signal: controller.signal,
-      onEvent: plainReporter(line(process.stderr)),
+      active,
+      onEvent: (event) => reporter.onEvent(event),
     });
-    return exitCodeFor(summary, interruptedBy);
+    reporter.close();
+    const code = exitCodeFor(summary, interruptedBy);
+    const meaning = exitMeaning(code, summary, options.joblog);
+    if (meaning && !options.quiet && !options.json) line(process.stderr)(`dl: ${meaning}`);
+    return code;
   } finally {
+    reporter.close();
+    process.off('exit', restore);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
   }

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_JOBLOG_NAME, DEFAULTS } from '../options.js';
 import { VERSION } from '../version.js';
 import { count, keyedLimit, positiveInt, seconds } from './parse.js';
+import { PROGRESS_MODES, type ProgressMode } from './reporting.js';
 
 /** Options as commander hands them over. */
 export interface CliOptions {
@@ -14,6 +15,10 @@ export interface CliOptions {
   destdir: string;
   status?: boolean;
   json?: boolean;
+  failed?: boolean;
+  retryFailed?: boolean;
+  progress: ProgressMode;
+  quiet?: boolean;
   retries: number;
   batchRetries?: number;
   retryWait: number;
@@ -49,8 +54,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--headers-timeout <s>', 'seconds to wait for the response headers').argParser(seconds).default(DEFAULTS.headersTimeoutMs, s(DEFAULTS.headersTimeoutMs)))
     .addOption(new Option('--timeout <s>', 'idle timeout: seconds without a byte of the body').argParser(seconds).default(DEFAULTS.idleTimeoutMs, s(DEFAULTS.idleTimeoutMs)))
     .addOption(new Option('--max-time <s>', 'seconds one attempt may take in all (default: no limit)').argParser(seconds))
+    .addOption(new Option('--retry-failed', 'also retry jobs that failed for good in earlier runs'))
+    .addOption(new Option('--progress <mode>', 'progress display: auto (bar on a terminal, plain lines otherwise), bar, plain or none').choices(PROGRESS_MODES).default('auto'))
+    .addOption(new Option('-q, --quiet', 'print errors and nothing else'))
+    .addOption(new Option('--json', 'print events as JSON lines on stdout (start, retry, done, fail, summary); with --status, one JSON object'))
     .addOption(new Option('--status', 'print where the run recorded in the joblog stands, and exit'))
-    .addOption(new Option('--json', 'with --status: print one JSON object'))
+    .addOption(new Option('--failed', 'with --status: print the URLs of failed jobs, one per line'))
     .version(VERSION, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .showHelpAfterError('(dl --help lists every option)')

@@ -5,6 +5,8 @@
 export type DlEvent =
   | { type: 'joblog-repaired'; joblog: string; droppedBytes: number }
   | { type: 'joblog-bad-lines'; joblog: string; count: number }
+  /** The joblog was read: how many jobs it has and how many of them need nothing more. */
+  | { type: 'plan'; jobs: number; finished: number }
   | { type: 'input-error'; src: string; reason: string }
   | { type: 'queued'; seq: number; url: string; out: string }
   | { type: 'resolved'; jobs: number }

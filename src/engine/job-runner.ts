@@ -1,4 +1,5 @@
-import { AbortedError, LocalError, ResumeError, type DlError } from '../errors/errors.js';
+import { AbortedError, LocalError, NetworkError, ResumeError, TimeoutError, type DlError } from '../errors/errors.js';
+import { formatBytes } from '../utils/format.js';
 import { classify, type Timeouts } from '../errors/classify.js';
 import { transfer, type TransferContext, type TransferProgress } from '../http/transfer.js';
 import type { Validator } from '../http/validator.js';
@@ -13,7 +14,13 @@ import type { RetryDecision, RetryPolicy } from './retry-policy.js';
 import type { TransferResult } from '../http/transfer.js';
 
 /** How one attempt ended; `decision` is absent for an interruption or a fatal local error. */
-type Outcome = { result: TransferResult } | { error: DlError; decision?: RetryDecision };
+type Outcome = { result: TransferResult } | { error: DlError; message?: string; decision?: RetryDecision };
+
+/** The error in words, saying how far the body got when a connection broke mid-way. */
+function describe(error: DlError, bytes: number): string {
+  const midBody = error instanceof NetworkError || (error instanceof TimeoutError && error.code !== 'ETIMEDOUT_CONNECT');
+  return midBody && bytes > 0 ? `${error.message} after ${formatBytes(bytes)}` : error.message;
+}
 
 /** What this run has finished, for the summary. */
 export interface Tally {
@@ -79,7 +86,7 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
             // is in place before any other job of the host can take the slot.
             const decision = deps.retry.decide(attempt, error);
             if (decision.retry && decision.hostCooldown) deps.limits.coolDown(job.host, Date.now() + decision.delayMs);
-            return { error, decision };
+            return { error, decision, message: describe(error, progress.bytes) };
           } finally {
             deps.active.delete(seq);
           }
@@ -95,6 +102,7 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
         return;
       }
       const { error, decision } = outcome;
+      const reason = outcome.message ?? error.message;
       if (!decision) {
         if (error instanceof LocalError) {
           deps.onFatal(new LocalError(error.code, `${error.message} while writing ${job.record.out}`, true, { cause: error }));
@@ -102,7 +110,7 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
         return; // interrupted or stopped: the job stays pending
       }
       if (error instanceof ResumeError) resume = undefined;
-      const message = !decision.retry && decision.note ? `${error.message}; ${decision.note}` : error.message;
+      const message = !decision.retry && decision.note ? `${reason}; ${decision.note}` : reason;
       deps.writer.append({ t: 'fail', seq, ts: now(), attempt, final: !decision.retry, code: error.code, error: message });
       if (!decision.retry) {
         deps.tally.failed++;

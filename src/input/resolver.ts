@@ -5,6 +5,7 @@ import { nameFromUrl } from '../fs/naming.js';
 import type { JobRecord } from '../joblog/records.js';
 import type { JoblogWriter } from '../joblog/writer.js';
 import type { HashSet64 } from '../utils/hash-set.js';
+import { redactUrl } from '../utils/redact-url.js';
 import { parseUrlLine } from './url-line.js';
 
 export interface ResolverDeps {
@@ -48,6 +49,7 @@ export class Resolver {
     const out = this.deps.names.allocate(nameFromUrl(url));
     const record: JobRecord = { t: 'job', seq: ++this.seq, url: url.href, out, src };
     const offset = this.deps.writer.append(record);
+    this.deps.emit({ type: 'queued', seq: record.seq, url: redactUrl(record.url), out });
     return activeJob(record, offset, url);
   }
 }

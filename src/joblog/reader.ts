@@ -36,9 +36,25 @@ export interface JoblogState {
   pending: PendingJobs;
   /** Validators of `.part` files of unfinished jobs (from their last `start`), for Range resume. */
   resumable: Map<number, Validator>;
+  /** Jobs with a `start` and no outcome after it: running when the log was last written. */
+  runningCount: number;
+  /** Jobs failed for good, with the reason of their last failure (when `collectFailures`). */
+  failures: FailedJobs;
+}
+
+/** Failed jobs as parallel arrays; `reasons[reason[i]]` is the last failure of `seqs[i]`. */
+export interface FailedJobs {
+  seqs: Uint32Array;
+  offsets: Float64Array;
+  reason: Uint32Array;
+  reasons: Array<{ code: string; error: string }>;
 }
 
 export interface ReadOptions {
+  /** Count jobs that failed for good as pending, so that this run tries them again. */
+  retryFailed?: boolean;
+  /** Keep the reason of every final failure (for `--status`). */
+  collectFailures?: boolean;
   /** Sees every job record (with its byte offset) during the pass, for indexes of keys and names. */
   onJob?: (job: JobRecord, offset: number) => void;
 }
@@ -59,7 +75,13 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
     size: 0,
     pending: { seqs: new Uint32Array(0), offsets: new Float64Array(0) },
     resumable: new Map(),
+    runningCount: 0,
+    failures: { seqs: new Uint32Array(0), offsets: new Float64Array(0), reason: new Uint32Array(0), reasons: [] },
   };
+  const running = new Bitset();
+  // Final failures: seq -> index of its reason (only with collectFailures).
+  const failReason = new Map<number, number>();
+  const reasonIndex = new Map<string, number>();
   const exists = await stat(path).then(
     () => true,
     (error: NodeJS.ErrnoException) => {
@@ -74,6 +96,7 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   let doneBytes = new Float64Array(1024);
   const undone = (seq: number): void => {
     state.resumable.delete(seq);
+    if (running.delete(seq)) state.runningCount--;
     if (state.done.delete(seq)) {
       state.doneCount--;
       state.bytes -= doneBytes[seq]!;
@@ -126,6 +149,15 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
         undone(seq);
         if (record.final === true) {
           if (state.failed.add(seq)) state.failedCount++;
+          if (options.collectFailures) {
+            const key = `${String(record.code)}\u0000${String(record.error)}`;
+            let index = reasonIndex.get(key);
+            if (index === undefined) {
+              index = state.failures.reasons.push({ code: String(record.code), error: String(record.error) }) - 1;
+              reasonIndex.set(key, index);
+            }
+            failReason.set(seq, index);
+          }
         } else {
           if (state.failed.delete(seq)) state.failedCount--;
           // A failed attempt leaves its .part behind: still resumable.
@@ -135,6 +167,7 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
       }
       case 'start': {
         if (!(offsets[record.seq]! > 0)) return;
+        if (running.add(record.seq)) state.runningCount++;
         const { etag, lastModified } = record;
         if (typeof etag === 'string' || typeof lastModified === 'string') {
           state.resumable.set(record.seq, {
@@ -155,6 +188,11 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   const { size, torn } = await forEachLine(path, visit);
   state.size = size;
   state.tornBytes = torn;
+  if (options.collectFailures) state.failures = collectFailures(state, offsets, failReason);
+  if (options.retryFailed) {
+    state.failed = new Bitset();
+    state.failedCount = 0;
+  }
   state.pending = collectPending(state, offsets);
   return state;
 }
@@ -165,6 +203,8 @@ interface LooseRecord {
   seq: number;
   bytes?: unknown;
   final?: unknown;
+  code?: unknown;
+  error?: unknown;
   inputs?: unknown;
   etag?: unknown;
   lastModified?: unknown;
@@ -190,6 +230,21 @@ function grow(array: Float64Array, size: number): Float64Array<ArrayBuffer> {
   const grown = new Float64Array(size);
   grown.set(array);
   return grown;
+}
+
+function collectFailures(state: JoblogState, offsets: Float64Array, failReason: Map<number, number>): FailedJobs {
+  const seqs = new Uint32Array(state.failedCount);
+  const at = new Float64Array(state.failedCount);
+  const reason = new Uint32Array(state.failedCount);
+  let n = 0;
+  for (const [seq, index] of failReason) {
+    if (!state.failed.has(seq)) continue; // a later run got it done
+    seqs[n] = seq;
+    at[n] = offsets[seq]! - 1;
+    reason[n] = index;
+    n++;
+  }
+  return { seqs: seqs.subarray(0, n), offsets: at.subarray(0, n), reason: reason.subarray(0, n), reasons: state.failures.reasons };
 }
 
 function collectPending(state: JoblogState, offsets: Float64Array): PendingJobs {

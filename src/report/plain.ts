@@ -1,42 +1,36 @@
 import type { DlEvent } from '../engine/events.js';
-import { formatBytes, formatDuration } from './format.js';
+import { overallLine, problemLine, summaryLines } from './lines.js';
+import type { Reporter } from './reporter.js';
+import type { RunStats } from './run-stats.js';
+
+export interface PlainOptions {
+  /** Print a progress line this often (0: never). */
+  progressEveryMs: number;
+  /** Print the summary at the end. */
+  summary: boolean;
+}
 
 /**
- * Renders events as plain lines for logs and pipes: rejected input lines, failures, joblog
- * repairs, and a summary at the end. No escape codes. `write` receives whole lines.
+ * For logs, pipes and CI: whole lines only, no escape codes. Problems as they happen, a progress
+ * line at most every `progressEveryMs`, and the summary. `--quiet` is this with neither.
  */
-export function plainReporter(write: (line: string) => void): (event: DlEvent) => void {
-  return (event) => {
-    switch (event.type) {
-      case 'input-error':
-        write(`${event.src}: ${event.reason}`);
-        return;
-      case 'fail':
-        write(`failed: ${event.url}: ${event.error} [${event.code}]`);
-        return;
-      case 'fatal':
-        write(`dl: stopping: ${event.error}`);
-        return;
-      case 'joblog-repaired':
-        write(`dl: ${event.joblog} ended in a torn line (a run died mid-write); dropped ${event.droppedBytes} bytes`);
-        return;
-      case 'joblog-bad-lines':
-        write(`dl: ${event.joblog} has ${event.count} unreadable line(s); they were skipped`);
-        return;
-      case 'summary': {
-        const s = event.summary;
-        const parts = [
-          `${s.doneThisRun} downloaded (${formatBytes(s.bytesThisRun)})`,
-          `${s.failedThisRun} failed`,
-          `${s.skipped} already finished`,
-        ];
-        if (s.rejected > 0) parts.push(`${s.rejected} input line(s) rejected`);
-        if (s.pending > 0) parts.push(`${s.pending} pending`);
-        write(`dl: ${parts.join(', ')} in ${formatDuration(s.durationMs)}${s.interrupted ? ' (interrupted)' : ''}`);
-        return;
-      }
-      default:
-        return;
-    }
+export function plainReporter(write: (line: string) => void, stats: RunStats, options: PlainOptions): Reporter {
+  const timer =
+    options.progressEveryMs > 0
+      ? setInterval(() => {
+          stats.sample();
+          write(`dl: ${overallLine(stats)}`);
+        }, options.progressEveryMs).unref()
+      : undefined;
+  return {
+    onEvent(event: DlEvent) {
+      stats.apply(event);
+      const problem = problemLine(event);
+      if (problem) write(problem);
+      if (event.type === 'summary' && options.summary) summaryLines(event.summary).forEach((line) => write(line));
+    },
+    close() {
+      if (timer) clearInterval(timer);
+    },
   };
 }

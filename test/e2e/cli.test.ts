@@ -14,7 +14,7 @@ describe('command line', () => {
       const requests = server.requests.length;
       const second = await runCli(['-d', 'out', 'urls.txt'], dir);
       expect(second.code).toBe(0);
-      expect(second.stderr).toContain('2 already finished');
+      expect(second.stderr).toContain('2 skipped (finished before)');
       expect(server.requests.length).toBe(requests);
       expect((await readdir(join(dir, 'out'))).sort()).toEqual(['.dl-joblog.jsonl', '1.bin', '2.bin']);
       const status = await runCli(['-d', 'out', '--status', '--json'], dir);
@@ -28,11 +28,11 @@ describe('command line', () => {
       await runCli(['-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
       const status = await runCli(['-l', 'run.jsonl', '--status'], dir);
       expect(status.code).toBe(0);
-      expect(status.stdout).toMatch(/^jobs\s+2$/m);
-      expect(status.stdout).toMatch(/^done\s+2$/m);
+      expect(status.stdout).toMatch(/^jobs\s+2 \(inputs read to the end\)$/m);
+      expect(status.stdout).toMatch(/^done\s+2 /m);
       expect(status.stdout).toMatch(/^failed\s+0$/m);
       expect(status.stdout).toMatch(/^pending\s+0$/m);
-      expect(status.stdout).toMatch(/^inputs\s+read to the end$/m);
+      expect(status.stdout).toMatch(/^running\s+0 when the log was last written$/m);
     });
   });
 

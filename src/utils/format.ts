@@ -1,4 +1,4 @@
-/** Small formatting helpers shared by reporters. */
+/** Numbers as people read them: sizes, durations, speeds. */
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -19,4 +19,8 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function formatSpeed(bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
 }

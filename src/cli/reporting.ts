@@ -1,0 +1,42 @@
+import type { ActiveTransfer } from '../engine/job-runner.js';
+import { barReporter } from '../report/bar.js';
+import { colorFor } from '../report/color.js';
+import { jsonReporter } from '../report/json.js';
+import { plainReporter } from '../report/plain.js';
+import { combine, type Reporter } from '../report/reporter.js';
+import { RunStats } from '../report/run-stats.js';
+
+export const PROGRESS_MODES = ['auto', 'bar', 'plain', 'none'] as const;
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
+
+/** Non-terminal progress: a line at most this often. */
+const PLAIN_PROGRESS_MS = 10_000;
+
+export interface ReportingChoice {
+  progress: ProgressMode;
+  quiet: boolean;
+  json: boolean;
+  workers: number;
+}
+
+const lineTo = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
+
+/**
+ * Picks the renderers for a run: `--json` puts NDJSON on stdout; on stderr `--quiet` shows
+ * problems only, a terminal gets bars, anything else plain lines.
+ */
+export function createReporter(choice: ReportingChoice, active: Map<number, ActiveTransfer>): Reporter {
+  const stderr = process.stderr;
+  const stats = new RunStats(active);
+  const mode = choice.progress === 'auto' ? (choice.json ? 'none' : stderr.isTTY ? 'bar' : 'plain') : choice.progress;
+  let human: Reporter;
+  if (choice.quiet) {
+    human = plainReporter(lineTo(stderr), stats, { progressEveryMs: 0, summary: false });
+  } else if (mode === 'bar') {
+    const rows = Math.max(0, Math.min(choice.workers, (stderr.rows ?? 24) - 3, 8));
+    human = barReporter(stats, { stream: stderr, rows, color: colorFor(stderr) });
+  } else {
+    human = plainReporter(lineTo(stderr), stats, { progressEveryMs: mode === 'plain' ? PLAIN_PROGRESS_MS : 0, summary: true });
+  }
+  return choice.json ? combine(jsonReporter(lineTo(process.stdout)), human) : human;
+}
