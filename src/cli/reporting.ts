@@ -33,7 +33,8 @@ export function createReporter(choice: ReportingChoice, active: Map<number, Acti
   if (choice.quiet) {
     human = plainReporter(lineTo(stderr), stats, { progressEveryMs: 0, summary: false });
   } else if (mode === 'bar') {
-    const rows = Math.max(0, Math.min(choice.workers, (stderr.rows ?? 24) - 3, 8));
+    // A pseudo-terminal without a size reports 0 rows: treat it as unknown.
+    const rows = Math.max(0, Math.min(choice.workers, (stderr.rows || 24) - 3, 8));
     human = barReporter(stats, { stream: stderr, rows, color: colorFor(stderr) });
   } else {
     human = plainReporter(lineTo(stderr), stats, { progressEveryMs: mode === 'plain' ? PLAIN_PROGRESS_MS : 0, summary: true });
