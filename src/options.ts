@@ -14,10 +14,13 @@ export const DEFAULTS = {
   headersTimeoutMs: 30_000,
   /** No body bytes for this long fails the attempt. */
   idleTimeoutMs: 60_000,
-  /** Most jobs alive as promises at once. */
-  window: 4096,
-  /** Most live jobs per host before further ones are parked as numbers. */
-  hostBacklog: 64,
+  /** Most jobs alive as promises at once (about 1 KB each). */
+  window: 16_384,
+  /**
+   * Most live jobs per host before further ones are parked as numbers (and read back from the
+   * joblog when their turn comes): a quarter of the window, so that one host can never take it.
+   */
+  hostBacklog: 4096,
 } as const;
 
 /** Name of the joblog kept in the destination folder when no `--joblog` is given. */

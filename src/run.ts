@@ -13,7 +13,7 @@ import { classify } from './errors/classify.js';
 import { LocalError, type DlError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
-import { readLines } from './input/lines.js';
+import { readLineBatches } from './input/lines.js';
 import { Resolver } from './input/resolver.js';
 import { checkInputFiles, inputSources, type InputSource } from './input/sources.js';
 import { JoblogLock } from './joblog/lock.js';
@@ -51,6 +51,8 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /** Deadline for one attempt; none by default. */
   maxTimeMs?: number;
+  /** Resolve only: read the inputs into the joblog and download nothing. */
+  dryRun?: boolean;
   /** Also retry jobs that failed for good in earlier runs. */
   retryFailed?: boolean;
   /** Replaces the policy built from the retry options. */
@@ -101,14 +103,14 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     // Every transfer listens on the run's signal; thousands at once are expected, not a leak.
     setMaxListeners(0, controller.signal);
     let fatal: DlError | undefined;
-    let scheduler: Scheduler | undefined;
+    let stopAdmitting = (): void => undefined;
     const stop = (error?: DlError): void => {
       if (error && !fatal) {
         fatal = error;
         emit({ type: 'fatal', code: error.code, error: error.message });
       }
       controller.abort();
-      scheduler?.stop();
+      stopAdmitting();
     };
     if (options.signal?.aborted) controller.abort();
     options.signal?.addEventListener('abort', () => stop(), { once: true });
@@ -190,19 +192,21 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         return undefined; // an unreadable job line stays pending; the next pass reports the log
       }
     };
-    scheduler = new Scheduler({
+    const scheduler = new Scheduler({
       window: DEFAULTS.window,
       hostBacklog: DEFAULTS.hostBacklog,
       execute,
       reload,
     });
+    stopAdmitting = () => scheduler.stop();
 
     const resolver = new Resolver({ writer, keys, names, emit, lastSeq: state.lastSeq });
     const jobCount = (): number => state.jobs + (resolver.lastSeq - state.lastSeq);
     const sources = inputSources(options.inputs, options.stdin ?? (() => process.stdin));
+    const admit = options.dryRun ? async () => undefined : (job: ActiveJob) => scheduler.submit(job);
     await Promise.all([
-      resumePending(state.pending, scheduler, reload, controller.signal),
-      readInputs(sources, resolver, scheduler, controller.signal, emit).then((complete) => {
+      options.dryRun ? undefined : resumePending(state.pending, scheduler, reload, controller.signal),
+      readInputs(sources, resolver, admit, controller.signal, emit).then((complete) => {
         if (complete && sources.length > 0) {
           writer.append({ t: 'eof', ts: now(), jobs: jobCount() });
           emit({ type: 'resolved', jobs: jobCount() });
@@ -254,7 +258,7 @@ async function resumePending(
 async function readInputs(
   sources: readonly InputSource[],
   resolver: Resolver,
-  scheduler: Scheduler,
+  admit: (job: ActiveJob) => Promise<void>,
   signal: AbortSignal,
   emit: EventListener,
 ): Promise<boolean> {
@@ -265,10 +269,12 @@ async function readInputs(
     const cut = (): void => void stream.destroy();
     signal.addEventListener('abort', cut, { once: true });
     try {
-      for await (const { text, line } of readLines(stream)) {
-        if (signal.aborted) return false;
-        const job = resolver.resolve(text, `${source.label}:${line}`);
-        if (job) await scheduler.submit(job);
+      for await (const batch of readLineBatches(stream)) {
+        for (const { text, line } of batch) {
+          if (signal.aborted) return false;
+          const job = resolver.resolve(text, `${source.label}:${line}`);
+          if (job) await admit(job);
+        }
       }
     } catch (error) {
       if (signal.aborted) return false;

@@ -30,9 +30,10 @@ export function exitMeaning(code: number, summary: RunSummary, joblog: string | 
   }
 }
 
-export function exitCodeFor(summary: RunSummary, interruptedBy: 'SIGINT' | 'SIGTERM' | undefined): number {
+export function exitCodeFor(summary: RunSummary, interruptedBy: 'SIGINT' | 'SIGTERM' | undefined, dryRun = false): number {
   if (summary.fatal) return EXIT.failed;
   if (summary.interrupted) return interruptedBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
-  if (summary.failed > 0 || summary.rejected > 0 || summary.pending > 0) return EXIT.failed;
+  // A dry run leaves every job pending by design.
+  if (summary.failed > 0 || summary.rejected > 0 || (summary.pending > 0 && !dryRun)) return EXIT.failed;
   return EXIT.ok;
 }

@@ -102,12 +102,13 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       idleTimeoutMs: options.timeout,
       maxTimeMs: options.maxTime,
       retryFailed: options.retryFailed === true,
+      dryRun: options.dryRun === true,
       signal: controller.signal,
       active,
       onEvent: (event) => reporter.onEvent(event),
     });
     reporter.close();
-    const code = exitCodeFor(summary, interruptedBy);
+    const code = exitCodeFor(summary, interruptedBy, options.dryRun === true);
     const meaning = exitMeaning(code, summary, options.joblog);
     if (meaning && !options.quiet && !options.json) line(process.stderr)(`dl: ${meaning}`);
     return code;

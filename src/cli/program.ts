@@ -17,6 +17,7 @@ export interface CliOptions {
   json?: boolean;
   failed?: boolean;
   retryFailed?: boolean;
+  dryRun?: boolean;
   progress: ProgressMode;
   quiet?: boolean;
   retries: number;
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--headers-timeout <s>', 'seconds to wait for the response headers').argParser(seconds).default(DEFAULTS.headersTimeoutMs, s(DEFAULTS.headersTimeoutMs)))
     .addOption(new Option('--timeout <s>', 'idle timeout: seconds without a byte of the body').argParser(seconds).default(DEFAULTS.idleTimeoutMs, s(DEFAULTS.idleTimeoutMs)))
     .addOption(new Option('--max-time <s>', 'seconds one attempt may take in all (default: no limit)').argParser(seconds))
+    .addOption(new Option('--dry-run', 'read the inputs into the joblog (names, seqs) and download nothing'))
     .addOption(new Option('--retry-failed', 'also retry jobs that failed for good in earlier runs'))
     .addOption(new Option('--progress <mode>', 'progress display: auto (bar on a terminal, plain lines otherwise), bar, plain or none').choices(PROGRESS_MODES).default('auto'))
     .addOption(new Option('-q, --quiet', 'print errors and nothing else'))

@@ -11,5 +11,15 @@ export function hostKeyOf(url: URL): string {
  * List; IP addresses and single-label names such as localhost are their own site.
  */
 export function siteKeyOf(hostname: string): string {
-  return getDomain(hostname, { allowPrivateDomains: true }) ?? hostname;
+  let site = sites.get(hostname);
+  if (site === undefined) {
+    site = getDomain(hostname, { allowPrivateDomains: true }) ?? hostname;
+    // Lists usually name few hosts many times; a list of millions of hosts just starts over.
+    if (sites.size >= MAX_CACHED_SITES) sites.clear();
+    sites.set(hostname, site);
+  }
+  return site;
 }
+
+const MAX_CACHED_SITES = 10_000;
+const sites = new Map<string, string>();

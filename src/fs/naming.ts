@@ -15,7 +15,19 @@ export function nameFromUrl(url: URL): string {
   return sanitizeName(percentDecode(raw));
 }
 
+/**
+ * Names that need no work: plain ASCII letters, digits and `._+-`, not starting with a dot,
+ * not ending with a dot, short, and not a Windows device name. Most URLs end in one.
+ */
+const PLAIN_NAME = /^[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,199}$/;
+const DEVICE_NAME = /^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i;
+
+function isPlainName(name: string): boolean {
+  return PLAIN_NAME.test(name) && !name.endsWith('.') && !DEVICE_NAME.test(name);
+}
+
 function percentDecode(segment: string): string {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -28,6 +40,7 @@ function percentDecode(segment: string): string {
  * reserved device names, at most MAX_NAME_BYTES bytes with the extension kept.
  */
 export function sanitizeName(name: string): string {
+  if (isPlainName(name)) return name;
   if (name.trim() === '') return FALLBACK_NAME;
   // filenamify handles separators, reserved characters, control and format (bidi) characters,
   // Windows device names and trailing dots; it truncates by characters, we truncate by bytes.

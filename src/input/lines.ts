@@ -10,24 +10,27 @@ export interface Line {
 }
 
 /**
- * Lines of a byte stream as they arrive, so that a job can start before its input ends.
+ * Lines of a byte stream as they arrive, so that a job can start before its input ends: every
+ * chunk that arrives yields the complete lines in it (one await per chunk, not per line).
  * Splits on `\n` at the byte level (no decoder state to carry), drops a trailing `\r` and a
  * UTF-8 byte-order mark, and yields the last line even without a final newline.
  */
-export async function* readLines(stream: Readable): AsyncGenerator<Line> {
+export async function* readLineBatches(stream: Readable): AsyncGenerator<Line[]> {
   let carry: Buffer | undefined;
   let line = 0;
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const buf = carry ? Buffer.concat([carry, bytes]) : bytes;
+    const batch: Line[] = [];
     let start = 0;
     for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
-      yield { text: decode(buf, start, nl, line === 0), line: ++line };
+      batch.push({ text: decode(buf, start, nl, line === 0), line: ++line });
       start = nl + 1;
     }
     carry = start < buf.length ? buf.subarray(start) : undefined;
+    if (batch.length > 0) yield batch;
   }
-  if (carry) yield { text: decode(carry, 0, carry.length, line === 0), line: ++line };
+  if (carry) yield [{ text: decode(carry, 0, carry.length, line === 0), line: ++line }];
 }
 
 function decode(buf: Buffer, start: number, end: number, first: boolean): string {

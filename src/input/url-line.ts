@@ -29,7 +29,8 @@ export function checkUrl(text: string): URL | string {
     return `unsupported scheme "${url.protocol.slice(0, -1)}" (dl fetches http and https URLs): ${quote(text)}`;
   }
   if (!url.hostname) return `URL has no host: ${quote(text)}`;
-  url.hash = '';
+  // Assigning `hash` re-parses the whole URL: only do it when there is a fragment to drop.
+  if (url.hash) url.hash = '';
   return url;
 }
 

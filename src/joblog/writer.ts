@@ -1,9 +1,12 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { encodeRecord } from './encode.js';
 import type { JoblogRecord } from './records.js';
 
 /** How often buffered records are written and fsynced, and how much may wait in memory. */
 const COMMIT_INTERVAL_MS = 200;
 const COMMIT_BYTES = 1 << 20;
+/** Records are encoded straight into blocks of this size (no string is kept until commit). */
+const BLOCK_BYTES = 256 * 1024;
 
 export interface WriterOptions {
   /** Called when a write fails after the log was opened (disk full): the run must stop. */
@@ -17,7 +20,10 @@ export interface WriterOptions {
  * pending jobs are found again without keeping them in memory.
  */
 export class JoblogWriter {
-  private chunks: string[] = [];
+  /** Filled blocks waiting for the next commit, and the block being filled. */
+  private blocks: Buffer[] = [];
+  private block = Buffer.allocUnsafe(BLOCK_BYTES);
+  private used = 0;
   private bufferedBytes = 0;
   /** Logical end of the log: bytes on disk plus bytes buffered. */
   private end: number;
@@ -49,12 +55,14 @@ export class JoblogWriter {
   }
 
   append(record: JoblogRecord): number {
-    const line = `${JSON.stringify(record)}\n`;
+    const line = encodeRecord(record);
     const offset = this.end;
-    const bytes = Buffer.byteLength(line);
     // After a failed write the run is stopping; buffering more would only grow memory.
     if (this.failure) return offset;
-    this.chunks.push(line);
+    // A UTF-16 unit takes at most 3 bytes in UTF-8.
+    if (this.block.length - this.used < line.length * 3) this.nextBlock(line.length * 3);
+    const bytes = this.block.write(line, this.used);
+    this.used += bytes;
     this.bufferedBytes += bytes;
     this.end += bytes;
     if (this.bufferedBytes >= COMMIT_BYTES) void this.commit();
@@ -76,7 +84,14 @@ export class JoblogWriter {
 
   /** Something is being written, or could still be (nothing can once a write has failed). */
   private hasWork(): boolean {
-    return this.inFlight !== undefined || (this.chunks.length > 0 && !this.failure);
+    return this.inFlight !== undefined || (this.bufferedBytes > 0 && !this.failure);
+  }
+
+  /** Moves the filled part of the current block to the commit list and starts a new block. */
+  private nextBlock(minBytes = 0): void {
+    if (this.used > 0) this.blocks.push(this.block.subarray(0, this.used));
+    this.block = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, minBytes));
+    this.used = 0;
   }
 
   async close(): Promise<void> {
@@ -93,14 +108,15 @@ export class JoblogWriter {
       this.timer = undefined;
     }
     if (this.inFlight) return this.inFlight;
-    if (this.chunks.length === 0 || this.failure) return Promise.resolve();
-    const data = this.chunks.join('');
+    if (this.bufferedBytes === 0 || this.failure) return Promise.resolve();
+    this.nextBlock();
+    const data = this.blocks;
     const bytes = this.bufferedBytes;
-    this.chunks = [];
+    this.blocks = [];
     this.bufferedBytes = 0;
     this.inFlight = (async () => {
       try {
-        await this.handle.write(data);
+        await this.handle.writev(data);
         this.written += bytes;
         await this.handle.datasync();
       } catch (error) {
@@ -110,7 +126,7 @@ export class JoblogWriter {
         this.inFlight = undefined;
       }
       // Records appended while this batch was being written start the next batch at once.
-      if (this.chunks.length > 0 && !this.timer) this.timer = setTimeout(() => void this.commit(), 0);
+      if (this.bufferedBytes > 0 && !this.timer) this.timer = setTimeout(() => void this.commit(), 0);
     })();
     return this.inFlight;
   }

@@ -5,16 +5,15 @@
  * accepted risk for a resume key; the hashes are two independent 32-bit mixes of the UTF-16 units.
  */
 export class HashSet64 {
-  private lo: Uint32Array;
-  private hi: Uint32Array;
+  /** Slot i holds its two hash halves at 2i and 2i+1: one cache line per probe, not two. */
+  private slots: Uint32Array;
   private mask: number;
   private count = 0;
 
   constructor(expected = 1024) {
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
-    this.lo = new Uint32Array(capacity);
-    this.hi = new Uint32Array(capacity);
+    this.slots = new Uint32Array(capacity * 2);
     this.mask = capacity - 1;
   }
 
@@ -32,9 +31,9 @@ export class HashSet64 {
     const [a, b] = hash(value);
     const slot = this.slotOf(a, b);
     if (slot < 0) return false;
-    this.lo[slot] = a;
-    this.hi[slot] = b;
-    if (++this.count * 2 > this.lo.length) this.grow();
+    this.slots[slot * 2] = a;
+    this.slots[slot * 2 + 1] = b;
+    if (++this.count * 2 > this.mask + 1) this.grow();
     return true;
   }
 
@@ -42,8 +41,8 @@ export class HashSet64 {
   private slotOf(a: number, b: number): number {
     let slot = a & this.mask;
     for (;;) {
-      const lo = this.lo[slot]!;
-      const hi = this.hi[slot]!;
+      const lo = this.slots[slot * 2]!;
+      const hi = this.slots[slot * 2 + 1]!;
       if (lo === 0 && hi === 0) return slot;
       if (lo === a && hi === b) return -1;
       slot = (slot + 1) & this.mask;
@@ -51,15 +50,16 @@ export class HashSet64 {
   }
 
   private grow(): void {
-    const { lo, hi } = this;
-    this.lo = new Uint32Array(lo.length * 2);
-    this.hi = new Uint32Array(hi.length * 2);
-    this.mask = this.lo.length - 1;
-    for (let i = 0; i < lo.length; i++) {
-      if (lo[i] !== 0 || hi[i] !== 0) {
-        const slot = this.slotOf(lo[i]!, hi[i]!);
-        this.lo[slot] = lo[i]!;
-        this.hi[slot] = hi[i]!;
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    this.mask = old.length - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      const a = old[i]!;
+      const b = old[i + 1]!;
+      if (a !== 0 || b !== 0) {
+        const slot = this.slotOf(a, b);
+        this.slots[slot * 2] = a;
+        this.slots[slot * 2 + 1] = b;
       }
     }
   }
@@ -67,16 +67,17 @@ export class HashSet64 {
 
 const pair: [number, number] = [0, 0];
 
-/** FNV-1a and a murmur3-style mix over the same units; (0, 0) is reserved for empty slots. */
+/** FNV-1a and a shift-add lane with a final avalanche; (0, 0) is reserved for empty slots. */
 function hash(value: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ value.length;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
+    b = ((b << 5) - b + c) ^ (b >>> 27); // a second lane without a multiply: it is the hot loop
   }
+  // Final avalanche, so that nearby strings spread over the table.
+  b = Math.imul(b ^ (b >>> 16), 0x85ebca6b);
   b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
   b ^= b >>> 16;
   pair[0] = a >>> 0;

@@ -1,16 +1,16 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readLines, type Line } from '../../src/input/lines.js';
+import { readLineBatches, type Line } from '../../src/input/lines.js';
 
 async function collect(chunks: Array<Buffer | string>): Promise<Line[]> {
   const out: Line[] = [];
-  for await (const line of readLines(Readable.from(chunks))) out.push(line);
+  for await (const batch of readLineBatches(Readable.from(chunks))) out.push(...batch);
   return out;
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
 
-describe('readLines', () => {
+describe('readLineBatches', () => {
   it('yields each line with its 1-based number', async () => {
     expect(await collect([b('one\ntwo\nthree\n')])).toEqual([
       { text: 'one', line: 1 },
@@ -114,11 +114,11 @@ describe('readLines', () => {
       await gate;
       yield b('ond\n');
     }
-    const lines = readLines(Readable.from(source()));
-    const first = await lines.next();
-    expect(first.value).toEqual({ text: 'first', line: 1 });
+    const batches = readLineBatches(Readable.from(source()));
+    const first = await batches.next();
+    expect(first.value).toEqual([{ text: 'first', line: 1 }]);
     release();
-    expect((await lines.next()).value).toEqual({ text: 'second', line: 2 });
-    expect((await lines.next()).done).toBe(true);
+    expect((await batches.next()).value).toEqual([{ text: 'second', line: 2 }]);
+    expect((await batches.next()).done).toBe(true);
   });
 });
