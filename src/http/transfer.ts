@@ -1,4 +1,4 @@
-import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -7,9 +7,6 @@ import { BodyLengthError, HttpStatusError, RedirectError, ResumeError, TimeoutEr
 import type { ActiveJob } from '../engine/job.js';
 import { partPath, resolveInside } from '../fs/safe-path.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
-
-/** Bodies up to this size (with a known length) are collected in memory and written in one piece. */
-const SMALL_BODY_BYTES = 512 * 1024;
 
 export interface TransferContext {
   dispatcher: Dispatcher;
@@ -112,19 +109,6 @@ export async function transfer(
     if (!ctx.madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       ctx.madeDirs.add(dir);
-    }
-    if (from === 0 && total !== undefined && total <= SMALL_BODY_BYTES) {
-      // A small body is collected in memory and written in one go, without a file stream's
-      // machinery. Nothing is written to .part before the body is whole, so the start record
-      // names no version (there is nothing to resume) and a stale .part is simply replaced.
-      onStart({ offset: 0, validator: undefined });
-      progress.total = total;
-      const data = Buffer.from(await body.arrayBuffer());
-      progress.bytes = data.length;
-      if (data.length !== total) throw new BodyLengthError(data.length, total);
-      await writeFile(part, data);
-      await rename(part, finalPath);
-      return { bytes: data.length, status: statusCode, path: job.record.out };
     }
     // Open (and for a fresh start, truncate) the .part before the start record names its version:
     // a record may be lost in a crash, but never describe bytes of another version.
