@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Validator } from '../http/validator.js';
 import { Bitset } from '../utils/bitset.js';
+import { scanRecord } from './scan.js';
 import type { JobRecord } from './records.js';
 
 const NEWLINE = 0x0a;
@@ -95,15 +96,22 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   let offsets = new Float64Array(1024);
   let doneBytes = new Float64Array(1024);
   const undone = (seq: number): void => {
-    state.resumable.delete(seq);
+    startAt.delete(seq);
     if (running.delete(seq)) state.runningCount--;
     if (state.done.delete(seq)) {
       state.doneCount--;
       state.bytes -= doneBytes[seq]!;
     }
   };
-  const visit = (line: string, offset: number): void => {
-    const record = parseRecord(line);
+  // Unfinished jobs whose last start names a version: the offset of that start line, read back
+  // at the end (only these few need the version itself).
+  const startAt = new Map<number, number>();
+  const withJobFields = options.onJob !== undefined;
+  const visit = (buf: Buffer, start: number, end: number, offset: number): void => {
+    let scanned: LooseRecord | undefined = scanRecord(buf, start, end, withJobFields);
+    // The reason of a final failure (code, message) is only in the full record.
+    if (scanned?.t === 'fail' && scanned.final === true && options.collectFailures) scanned = undefined;
+    const record = scanned ?? parseRecord(buf.toString('utf8', start, end));
     if (!record) {
       state.badLines++;
       return;
@@ -145,7 +153,7 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
       case 'fail': {
         const seq = record.seq;
         if (!(offsets[seq]! > 0)) return;
-        const validator = state.resumable.get(seq);
+        const validatorAt = startAt.get(seq);
         undone(seq);
         if (record.final === true) {
           if (state.failed.add(seq)) state.failedCount++;
@@ -161,22 +169,16 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
         } else {
           if (state.failed.delete(seq)) state.failedCount--;
           // A failed attempt leaves its .part behind: still resumable.
-          if (validator) state.resumable.set(seq, validator);
+          if (validatorAt !== undefined) startAt.set(seq, validatorAt);
         }
         return;
       }
       case 'start': {
         if (!(offsets[record.seq]! > 0)) return;
         if (running.add(record.seq)) state.runningCount++;
-        const { etag, lastModified } = record;
-        if (typeof etag === 'string' || typeof lastModified === 'string') {
-          state.resumable.set(record.seq, {
-            ...(typeof etag === 'string' ? { etag } : {}),
-            ...(typeof lastModified === 'string' ? { lastModified } : {}),
-          });
-        } else {
-          state.resumable.delete(record.seq); // this attempt's .part has no version: start over
-        }
+        const named = record.hasValidator ?? (typeof record.etag === 'string' || typeof record.lastModified === 'string');
+        if (named) startAt.set(record.seq, offset);
+        else startAt.delete(record.seq); // this attempt's .part has no version: start over
         return;
       }
       default:
@@ -188,6 +190,7 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   const { size, torn } = await forEachLine(path, visit);
   state.size = size;
   state.tornBytes = torn;
+  state.resumable = await readValidators(path, startAt);
   if (options.collectFailures) state.failures = collectFailures(state, offsets, failReason);
   if (options.retryFailed) {
     state.failed = new Bitset();
@@ -201,6 +204,7 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
 interface LooseRecord {
   t: string;
   seq: number;
+  hasValidator?: boolean;
   bytes?: unknown;
   final?: unknown;
   code?: unknown;
@@ -264,10 +268,31 @@ function collectPending(state: JoblogState, offsets: Float64Array): PendingJobs 
   return { seqs: seqs.subarray(0, n), offsets: at.subarray(0, n) };
 }
 
+/** The versions named by the given start lines (seq -> byte offset of its last start). */
+async function readValidators(path: string, startAt: Map<number, number>): Promise<Map<number, Validator>> {
+  const validators = new Map<number, Validator>();
+  if (startAt.size === 0) return validators;
+  const handle = await open(path, 'r');
+  try {
+    for (const [seq, offset] of startAt) {
+      const record = parseRecord(await readLineAt(handle, offset)) as (LooseRecord & Validator) | undefined;
+      if (!record) continue;
+      const { etag, lastModified } = record;
+      validators.set(seq, {
+        ...(typeof etag === 'string' ? { etag } : {}),
+        ...(typeof lastModified === 'string' ? { lastModified } : {}),
+      });
+    }
+  } finally {
+    await handle.close();
+  }
+  return validators;
+}
+
 /** Calls `visit` for every complete line; returns the size up to the last `\n` and the torn rest. */
 async function forEachLine(
   path: string,
-  visit: (line: string, offset: number) => void,
+  visit: (buf: Buffer, start: number, end: number, offset: number) => void,
 ): Promise<{ size: number; torn: number }> {
   let carry: Buffer | undefined;
   let base = 0; // file offset of the first byte of `carry` (or of the chunk when no carry)
@@ -275,7 +300,7 @@ async function forEachLine(
     const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
     for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
-      if (nl > start) visit(buf.toString('utf8', start, nl), base + start);
+      if (nl > start) visit(buf, start, nl, base + start);
       start = nl + 1;
     }
     carry = start < buf.length ? buf.subarray(start) : undefined;
@@ -286,17 +311,20 @@ async function forEachLine(
 
 /** Reads back the job line that starts at `offset` (how a pending job gets its details again). */
 export async function readJobAt(handle: FileHandle, offset: number): Promise<JobRecord> {
+  const record = JSON.parse(await readLineAt(handle, offset)) as JobRecord;
+  if (record.t !== 'job') throw new Error(`no job record at offset ${offset}`);
+  return record;
+}
+
+/** The line that starts at `offset`, without its `\n`. */
+async function readLineAt(handle: FileHandle, offset: number): Promise<string> {
   let length = 4096;
   for (;;) {
     const buf = Buffer.allocUnsafe(length);
     const { bytesRead } = await handle.read(buf, 0, length, offset);
     const nl = buf.subarray(0, bytesRead).indexOf(NEWLINE);
-    if (nl !== -1) {
-      const record = JSON.parse(buf.toString('utf8', 0, nl)) as JobRecord;
-      if (record.t !== 'job') throw new Error(`no job record at offset ${offset}`);
-      return record;
-    }
-    if (bytesRead < length) throw new Error(`job record at offset ${offset} is incomplete`);
+    if (nl !== -1) return buf.toString('utf8', 0, nl);
+    if (bytesRead < length) throw new Error(`line at offset ${offset} is incomplete`);
     length *= 4;
   }
 }
