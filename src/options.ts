@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 /** Defaults shared by the library and the CLI's help text. */
 export const DEFAULTS = {
   workers: 8,
@@ -25,3 +27,7 @@ export const DEFAULTS = {
 
 /** Name of the joblog kept in the destination folder when no `--joblog` is given. */
 export const DEFAULT_JOBLOG_NAME = '.dl-joblog.jsonl';
+
+export function defaultJoblog(destdir: string): string {
+  return join(destdir, DEFAULT_JOBLOG_NAME);
+}

@@ -1,6 +1,6 @@
 import { access, constants, mkdir, open } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createJobRunner, type ActiveTransfer, type Tally } from './engine/job-runner.js';
 import type { DlEvent, EventListener, RunSummary } from './engine/events.js';
@@ -21,7 +21,7 @@ import { readJoblog, readJobAt, type PendingJobs } from './joblog/reader.js';
 import { JOBLOG_VERSION, now } from './joblog/records.js';
 import { repairTornTail } from './joblog/repair.js';
 import { JoblogWriter } from './joblog/writer.js';
-import { DEFAULT_JOBLOG_NAME, DEFAULTS } from './options.js';
+import { DEFAULTS, defaultJoblog } from './options.js';
 import { HashSet64 } from './utils/hash-set.js';
 import { VERSION } from './version.js';
 
@@ -62,10 +62,6 @@ export interface RunOptions {
   onEvent?: EventListener;
   /** Filled with the transfers under way, for reporters that draw progress. */
   active?: Map<number, ActiveTransfer>;
-}
-
-export function defaultJoblog(destdir: string): string {
-  return join(destdir, DEFAULT_JOBLOG_NAME);
 }
 
 /**

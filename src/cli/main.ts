@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { DlError, JoblogError, JoblogLockedError, LocalError, UsageError } from '../errors/errors.js';
-import { defaultJoblog, run } from '../run.js';
+import { defaultJoblog } from '../options.js';
 import { failedUrls, status } from '../joblog/status.js';
 import type { ActiveTransfer } from '../engine/job-runner.js';
 import { renderStatus } from '../report/status-text.js';
@@ -76,7 +76,9 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   const active = new Map<number, ActiveTransfer>();
-  const reporter = createReporter(
+  // Loaded here, not at the top: --status, --help and --version need none of the HTTP stack.
+  const { run } = await import('../run.js');
+  const reporter = await createReporter(
     { progress: options.progress, quiet: options.quiet === true, json: options.json === true, workers: options.workers },
     active,
   );

@@ -1,6 +1,4 @@
 import type { ActiveTransfer } from '../engine/job-runner.js';
-import { barReporter } from '../report/bar.js';
-import { colorFor } from '../report/color.js';
 import { jsonReporter } from '../report/json.js';
 import { plainReporter } from '../report/plain.js';
 import { combine, type Reporter } from '../report/reporter.js';
@@ -25,7 +23,7 @@ const lineTo = (stream: NodeJS.WriteStream) => (text: string) => void stream.wri
  * Picks the renderers for a run: `--json` puts NDJSON on stdout; on stderr `--quiet` shows
  * problems only, a terminal gets bars, anything else plain lines.
  */
-export function createReporter(choice: ReportingChoice, active: Map<number, ActiveTransfer>): Reporter {
+export async function createReporter(choice: ReportingChoice, active: Map<number, ActiveTransfer>): Promise<Reporter> {
   const stderr = process.stderr;
   const stats = new RunStats(active);
   const mode = choice.progress === 'auto' ? (choice.json ? 'none' : stderr.isTTY ? 'bar' : 'plain') : choice.progress;
@@ -35,6 +33,8 @@ export function createReporter(choice: ReportingChoice, active: Map<number, Acti
   } else if (mode === 'bar') {
     // A pseudo-terminal without a size reports 0 rows: treat it as unknown.
     const rows = Math.max(0, Math.min(choice.workers, (stderr.rows || 24) - 3, 8));
+    // The terminal display (cli-progress, chalk) is loaded only when it is drawn.
+    const [{ barReporter }, { colorFor }] = await Promise.all([import('../report/bar.js'), import('../report/color.js')]);
     human = barReporter(stats, { stream: stderr, rows, color: colorFor(stderr) });
   } else {
     human = plainReporter(lineTo(stderr), stats, { progressEveryMs: mode === 'plain' ? PLAIN_PROGRESS_MS : 0, summary: true });

@@ -1,4 +1,12 @@
-import { getDomain } from 'tldts';
+import { createRequire } from 'node:module';
+import type * as Tldts from 'tldts';
+
+/** The Public Suffix List takes ~80 ms to load: only when a hostname needs it. */
+let tldts: typeof Tldts | undefined;
+const load = (): typeof Tldts => (tldts ??= createRequire(import.meta.url)('tldts') as typeof Tldts);
+
+/** IP addresses and single-label names (localhost) are their own site without a lookup. */
+const OWN_SITE = /^(\[.*\]|\d+\.\d+\.\d+\.\d+|[^.]+)$/;
 
 /** A host is `hostname:port`: two ports on one machine are two hosts with their own limits. */
 export function hostKeyOf(url: URL): string {
@@ -13,7 +21,7 @@ export function hostKeyOf(url: URL): string {
 export function siteKeyOf(hostname: string): string {
   let site = sites.get(hostname);
   if (site === undefined) {
-    site = getDomain(hostname, { allowPrivateDomains: true }) ?? hostname;
+    site = OWN_SITE.test(hostname) ? hostname : (load().getDomain(hostname, { allowPrivateDomains: true }) ?? hostname);
     // Lists usually name few hosts many times; a list of millions of hosts just starts over.
     if (sites.size >= MAX_CACHED_SITES) sites.clear();
     sites.set(hostname, site);

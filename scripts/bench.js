@@ -1,0 +1,332 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --runs N]`: dl against curl, wget2 and aria2c on the same
+// machine, against nginx on loopback (4 ports), and dl's own scale figures. Tools take turns run
+// by run; medians are reported; every target is a ratio within this one run. Writes
+// docs/benchmarks.md. Installs nginx (and the peers, when it can) with apt-get if missing.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const work = join(root, '.bench');
+const bin = join(root, 'bin', 'dl.js');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const runsArg = args.indexOf('--runs');
+const config = quick
+  ? { small: 500, bigMiB: 16, scale: [100_000], tiny: [1_000, 10_000], runs: 1 }
+  : { small: 5000, bigMiB: 256, scale: [1_000_000, 10_000_000], tiny: [10_000, 100_000], runs: 5 };
+if (runsArg !== -1) config.runs = Number(args[runsArg + 1]);
+const CONCURRENCY = 16;
+
+const log = (text) => process.stderr.write(`${text}\n`);
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+// ---------------------------------------------------------------- tools
+function ensureTools() {
+  const wanted = [
+    ['nginx', 'nginx-light', true],
+    ['/usr/bin/time', 'time', true],
+    ['curl', 'curl', false],
+    ['wget2', 'wget2', false],
+    ['aria2c', 'aria2', false],
+  ];
+  const missing = wanted.filter(([cmd]) => !(cmd.startsWith('/') ? existsSync(cmd) : has(cmd)));
+  if (missing.length > 0 && process.getuid?.() === 0) {
+    log(`installing ${missing.map(([, pkg]) => pkg).join(' ')} with apt-get`);
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+    spawnSync('apt-get', ['install', '-y', '-qq', ...missing.map(([, pkg]) => pkg)], { stdio: 'ignore' });
+  }
+  for (const [cmd, pkg, required] of wanted) {
+    const ok = cmd.startsWith('/') ? existsSync(cmd) : has(cmd);
+    if (!ok && required) throw new Error(`${cmd} is needed (apt-get install ${pkg})`);
+  }
+}
+
+// ---------------------------------------------------------------- data and nginx
+function freePorts(count) {
+  return Promise.all(
+    Array.from({ length: count }, () => new Promise((ok) => {
+      const server = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address();
+        server.close(() => ok(port));
+      });
+    })),
+  );
+}
+
+/** A file of random bytes (kept between bench runs when it already has the right size). */
+function makeFile(path, bytes) {
+  if (existsSync(path) && statSync(path).size === bytes) return;
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'w');
+  const chunk = randomBytes(Math.min(bytes, 1 << 20));
+  for (let written = 0; written < bytes; written += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
+  closeSync(fd);
+}
+
+function startNginx(ports) {
+  const conf = join(work, 'nginx.conf');
+  writeFileSync(conf, `worker_processes 2;
+pid ${work}/nginx.pid;
+error_log ${work}/nginx-error.log;
+daemon on;
+events { worker_connections 4096; }
+http {
+  access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 60;
+  client_body_temp_path ${work}/tmp; proxy_temp_path ${work}/tmp; fastcgi_temp_path ${work}/tmp; uwsgi_temp_path ${work}/tmp; scgi_temp_path ${work}/tmp;
+  server {
+    ${ports.map((p) => `listen 127.0.0.1:${p};`).join(' ')}
+    root ${work}/www;
+    location /tiny/ { return 200 "x"; }
+  }
+}
+`);
+  mkdirSync(join(work, 'tmp'), { recursive: true });
+  execFileSync('nginx', ['-c', conf]);
+  return () => spawnSync('nginx', ['-c', conf, '-s', 'stop']);
+}
+
+// Output on a tmpfs when we may mount one: the figures then measure the tools, not this
+// machine's virtual disk (where creating a file costs ~0.6 ms and varies run to run).
+function prepareOutput() {
+  const out = join(work, 'out');
+  mkdirSync(out, { recursive: true });
+  if (spawnSync('mountpoint', ['-q', out]).status === 0) return { out, fs: 'tmpfs' };
+  if (process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3g', 'tmpfs', out]).status === 0) {
+    process.on('exit', () => spawnSync('umount', [out]));
+    return { out, fs: 'tmpfs' };
+  }
+  return { out, fs: 'disk' };
+}
+
+// ---------------------------------------------------------------- measuring
+/** Runs a command under /usr/bin/time: wall seconds and peak RSS (MB). */
+function measure(cmd, cmdArgs, cwd) {
+  const timing = join(work, 'time.txt');
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timing, cmd, ...cmdArgs], { cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  return { wall, rss: rssKb / 1024, code: result.status, stderr: String(result.stderr).slice(-400) };
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+function countFiles(dir) {
+  return existsSync(dir) ? readdirSync(dir).filter((name) => !name.startsWith('.')).length : 0;
+}
+
+/** Each tool once per run, in a rotating order; medians over the runs. */
+function compare(tools, runs, expectFiles) {
+  const samples = new Map(tools.map((t) => [t.name, []]));
+  for (let run = 0; run < runs; run++) {
+    for (let k = 0; k < tools.length; k++) {
+      const tool = tools[(run + k) % tools.length];
+      const dest = join(work, 'out', tool.name);
+      rmSync(dest, { recursive: true, force: true });
+      mkdirSync(dest, { recursive: true });
+      const m = measure(tool.cmd, tool.args(dest), dest);
+      const files = countFiles(dest);
+      if (expectFiles !== undefined && files !== expectFiles) log(`  ${tool.name}: ${files} files, expected ${expectFiles} (exit ${m.code}) ${m.stderr}`);
+      samples.get(tool.name).push(m);
+      log(`  run ${run + 1} ${tool.name.padEnd(6)} ${m.wall.toFixed(2)} s  ${m.rss.toFixed(0)} MB`);
+      rmSync(dest, { recursive: true, force: true });
+    }
+  }
+  return new Map([...samples].map(([name, ms]) => [name, { wall: median(ms.map((m) => m.wall)), rss: median(ms.map((m) => m.rss)) }]));
+}
+
+function peerTools(urlsFile) {
+  const tools = [
+    {
+      name: 'dl',
+      cmd: process.execPath,
+      args: (dest) => [bin, '-q', '--workers', String(CONCURRENCY), '--per-host', String(CONCURRENCY / 4), '--per-site', String(CONCURRENCY), '--joblog', join(dest, '.joblog.jsonl'), '-d', dest, urlsFile],
+    },
+  ];
+  if (has('curl')) tools.push({ name: 'curl', cmd: 'curl', args: () => ['-s', '-Z', '--parallel-max', String(CONCURRENCY), '--remote-name-all', '-K', `${urlsFile}.curl`] });
+  if (has('wget2')) tools.push({ name: 'wget2', cmd: 'wget2', args: (dest) => ['-q', '--no-robots', '--max-threads', String(CONCURRENCY), '-P', dest, '-i', urlsFile] });
+  if (has('aria2c')) tools.push({ name: 'aria2c', cmd: 'aria2c', args: (dest) => ['-q', '-j', String(CONCURRENCY), '--file-allocation=none', '--auto-file-renaming=false', '-d', dest, '-i', urlsFile] });
+  return tools;
+}
+
+function writeUrls(name, urls) {
+  const file = join(work, name);
+  writeFileSync(file, `${urls.join('\n')}\n`);
+  writeFileSync(`${file}.curl`, urls.map((u) => `url = "${u}"`).join('\n'));
+  return file;
+}
+
+// ---------------------------------------------------------------- scale
+/** A joblog of `jobs` jobs, all done but the last `pending`, whose URLs point at `base`. */
+function makeJoblog(path, jobs, pending, base) {
+  const fd = openSync(path, 'w');
+  const ts = new Date().toISOString();
+  let text = `{"t":"run","v":1,"ts":"${ts}","pid":1,"version":"bench","inputs":["urls.txt"],"options":{}}\n`;
+  for (let seq = 1; seq <= jobs; seq++) {
+    const url = `${base}/c/d${seq % 1000}/file-${seq}.bin`;
+    text += `{"t":"job","seq":${seq},"url":"${url}","out":"file-${seq}.bin","src":"urls.txt:${seq}"}\n`;
+    if (seq <= jobs - pending) {
+      text += `{"t":"start","seq":${seq},"ts":"${ts}","attempt":1}\n{"t":"done","seq":${seq},"ts":"${ts}","bytes":16384,"path":"file-${seq}.bin","status":200}\n`;
+    }
+    if (text.length > 1 << 22) { writeSync(fd, text); text = ''; }
+  }
+  writeSync(fd, `${text}{"t":"eof","ts":"${ts}","jobs":${jobs}}\n`);
+  closeSync(fd);
+}
+
+function makeUrlList(path, jobs, base) {
+  const fd = openSync(path, 'w');
+  let text = '';
+  for (let seq = 1; seq <= jobs; seq++) {
+    text += `${base}/c/d${seq % 1000}/file-${seq}.bin\n`;
+    if (text.length > 1 << 22) { writeSync(fd, text); text = ''; }
+  }
+  writeSync(fd, text);
+  closeSync(fd);
+}
+
+/** Seconds from starting dl to the first request reaching `server`, plus the whole run. */
+async function timeToFirstRequest(server, cmdArgs) {
+  let first;
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    first ??= performance.now();
+    res.writeHead(200, { 'content-length': 1 }).end('x');
+  });
+  const started = performance.now();
+  const m = await new Promise((ok) => {
+    const timing = join(work, 'time.txt');
+    const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timing, process.execPath, bin, ...cmdArgs], { stdio: 'ignore' });
+    child.on('close', () => {
+      const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+      ok({ wall, rss: rssKb / 1024 });
+    });
+  });
+  return { first: first === undefined ? NaN : (first - started) / 1000, ...m };
+}
+
+// ---------------------------------------------------------------- main
+ensureTools();
+mkdirSync(work, { recursive: true });
+const { out, fs: outFs } = prepareOutput();
+const ports = await freePorts(4);
+const stopNginx = startNginx(ports);
+process.on('exit', stopNginx);
+const base = (i) => `http://127.0.0.1:${ports[i % 4]}`;
+const results = { scenarios: [], targets: [] };
+const target = (name, value, limit, unit, note = '') => {
+  const met = Number.isFinite(value) && value <= limit;
+  results.targets.push({ name, value, limit, unit, met, note });
+  log(`${met ? 'MET    ' : 'NOT MET'} ${name}: ${Number.isFinite(value) ? value.toFixed(2) : 'n/a'} ${unit} (target <= ${limit} ${unit}) ${note}`);
+};
+
+// (a) many small files
+log(`(a) ${config.small} x 16 KiB over 4 ports, concurrency ${CONCURRENCY}, ${config.runs} run(s), output on ${outFs}`);
+for (let i = 0; i < config.small; i++) makeFile(join(work, 'www', 'a', `f${i}.bin`), 16384);
+const smallUrls = writeUrls('urls-a.txt', Array.from({ length: config.small }, (_, i) => `${base(i)}/a/f${i}.bin`));
+const a = compare(peerTools(smallUrls), config.runs, config.small + 0);
+results.scenarios.push({ name: `(a) ${config.small} x 16 KiB, 4 ports, concurrency ${CONCURRENCY}`, rows: a });
+if (a.has('wget2')) target('(a) dl / wget2 wall time', a.get('dl').wall / a.get('wget2').wall, 1.0, 'x');
+if (a.has('curl')) target('(a) dl / curl wall time', a.get('dl').wall / a.get('curl').wall, 1.3, 'x');
+
+// (b) a few big files, against cat of the same bytes to the same place
+log(`(b) 4 x ${config.bigMiB} MiB`);
+for (let i = 0; i < 4; i++) makeFile(join(work, 'www', 'b', `big${i}.bin`), config.bigMiB << 20);
+const bigUrls = writeUrls('urls-b.txt', Array.from({ length: 4 }, (_, i) => `${base(i)}/b/big${i}.bin`));
+const bigSources = Array.from({ length: 4 }, (_, i) => join(work, 'www', 'b', `big${i}.bin`));
+const catTool = { name: 'cat', cmd: 'sh', args: (dest) => ['-c', bigSources.map((src, i) => `cat '${src}' > '${dest}/big${i}.bin'`).join(' && ')] };
+const b = compare([...peerTools(bigUrls), catTool], config.runs, 4);
+results.scenarios.push({ name: `(b) 4 x ${config.bigMiB} MiB, 4 ports`, rows: b });
+target('(b) dl / cat wall time', b.get('dl').wall / b.get('cat').wall, 1.25, 'x');
+rmSync(join(out, 'dl'), { recursive: true, force: true });
+
+// (c) scale: resolve, status, resume
+const scaleServer = createServer();
+await new Promise((ok) => scaleServer.listen(0, '127.0.0.1', ok));
+const scaleBase = `http://127.0.0.1:${scaleServer.address().port}`;
+const scaleRows = [];
+for (const jobs of config.scale) {
+  const label = jobs >= 1e6 ? `${jobs / 1e6}M` : `${jobs / 1e3}k`;
+  log(`(c) ${label} jobs`);
+  const list = join(work, `urls-${label}.txt`);
+  makeUrlList(list, jobs, scaleBase);
+  const fresh = join(out, `fresh-${label}.jsonl`);
+  rmSync(fresh, { force: true });
+  const resolveRun = measure(process.execPath, [bin, '-q', '--dry-run', '--joblog', fresh, '-d', join(out, 'c'), list], work);
+  rmSync(fresh, { force: true });
+  // On disk: a 10M-job log (2.5 GB) does not fit the tmpfs; reading it is from the page cache.
+  const logPath = join(work, `done-${label}.jsonl`);
+  makeJoblog(logPath, jobs, 10, scaleBase);
+  const statusRun = measure(process.execPath, [bin, '--joblog', logPath, '--status', '--json'], work);
+  const resume = await timeToFirstRequest(scaleServer, ['-q', '--joblog', logPath, '-d', join(out, 'c'), list]);
+  rmSync(logPath, { force: true });
+  rmSync(`${logPath}.lock`, { force: true });
+  rmSync(join(out, 'c'), { recursive: true, force: true });
+  rmSync(list, { force: true });
+  scaleRows.push({ label, resolve: resolveRun, status: statusRun, resume });
+  log(`  resolve ${resolveRun.wall.toFixed(2)} s ${resolveRun.rss.toFixed(0)} MB; status ${statusRun.wall.toFixed(2)} s ${statusRun.rss.toFixed(0)} MB; resume first request ${resume.first.toFixed(2)} s, ${resume.rss.toFixed(0)} MB`);
+  const memoryLimit = jobs >= 10_000_000 ? 400 : 200;
+  if (jobs === 1_000_000 || quick) {
+    target(`(c) resolve ${label} URLs (--dry-run)`, resolveRun.wall, quick ? 5 * (jobs / 1e6) : 5, 's');
+    target(`(c) --status on ${label} jobs`, statusRun.wall, 1, 's');
+    target(`(c) resume ${label} jobs, 10 left: first request`, resume.first, 2, 's');
+  }
+  target(`(c) peak RSS, --status on ${label} jobs`, statusRun.rss, memoryLimit, 'MB');
+  target(`(c) peak RSS, resume of ${label} jobs`, resume.rss, memoryLimit, 'MB');
+}
+scaleServer.close();
+
+// RSS flat over many tiny files
+const tinyRows = [];
+for (const count of config.tiny) {
+  const urls = writeUrls(`urls-tiny-${count}.txt`, Array.from({ length: count }, (_, i) => `${base(i)}/tiny/t${i}.txt`));
+  const dest = join(out, 'tiny');
+  rmSync(dest, { recursive: true, force: true });
+  mkdirSync(dest, { recursive: true });
+  const m = measure(process.execPath, [bin, '-q', '--workers', String(CONCURRENCY), '--per-site', String(CONCURRENCY), '--joblog', join(out, `tiny-${count}.jsonl`), '-d', dest, urls], work);
+  rmSync(dest, { recursive: true, force: true });
+  rmSync(join(out, `tiny-${count}.jsonl`), { force: true });
+  tinyRows.push({ count, ...m });
+  log(`  tiny ${count}: ${m.wall.toFixed(2)} s, ${m.rss.toFixed(0)} MB`);
+}
+target(`peak RSS ${config.tiny[1]} tiny files / ${config.tiny[0]}`, tinyRows[1].rss / tinyRows[0].rss, 1.5, 'x');
+
+// ---------------------------------------------------------------- report
+const version = (cmd, flag = '--version') => (has(cmd) ? String(spawnSync(cmd, [flag]).stdout || spawnSync(cmd, [flag]).stderr).split('\n')[0].trim() : 'not installed');
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, output on ${outFs}`;
+const lines = [
+  '# Benchmarks',
+  '',
+  `Written by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}.`,
+  `Peers: ${version('curl')}; ${version('wget2')}; ${version('aria2c')}; server ${String(spawnSync('nginx', ['-v']).stderr).trim()} on 127.0.0.1, 4 ports.`,
+  `Median of ${config.runs} run(s) per tool, tools taking turns run by run. Ratios are dl's time over the peer's in the same run.`,
+  '',
+];
+for (const scenario of results.scenarios) {
+  const dl = scenario.rows.get('dl');
+  lines.push(`## ${scenario.name}`, '', '| tool | wall (s) | peak RSS (MB) | dl / tool |', '|---|---|---|---|');
+  for (const [name, row] of scenario.rows) lines.push(`| ${name} | ${row.wall.toFixed(2)} | ${row.rss.toFixed(0)} | ${name === 'dl' ? '' : `${(dl.wall / row.wall).toFixed(2)}x`} |`);
+  lines.push('');
+}
+lines.push('## (c) Scale', '', '| jobs | resolve --dry-run (s / MB) | --status (s / MB) | resume, 10 left: first request (s) | resume peak RSS (MB) |', '|---|---|---|---|---|');
+for (const row of scaleRows) {
+  lines.push(`| ${row.label} | ${row.resolve.wall.toFixed(2)} / ${row.resolve.rss.toFixed(0)} | ${row.status.wall.toFixed(2)} / ${row.status.rss.toFixed(0)} | ${row.resume.first.toFixed(2)} | ${row.resume.rss.toFixed(0)} |`);
+}
+lines.push('', '## Tiny files: memory stays flat', '', '| files | wall (s) | peak RSS (MB) |', '|---|---|---|');
+for (const row of tinyRows) lines.push(`| ${row.count} | ${row.wall.toFixed(2)} | ${row.rss.toFixed(0)} |`);
+lines.push('', '## Targets', '', '| target | measured | limit | met |', '|---|---|---|---|');
+for (const t of results.targets) lines.push(`| ${t.name} | ${Number.isFinite(t.value) ? t.value.toFixed(2) : 'n/a'} ${t.unit} | ${t.limit} ${t.unit} | ${t.met ? 'yes' : '**no**'} |`);
+lines.push('');
+const report = lines.join('\n');
+if (!quick) writeFileSync(join(root, 'docs', 'benchmarks.md'), report);
+process.stdout.write(`${report}\n`);
+log(quick ? '(quick run: docs/benchmarks.md not rewritten)' : 'written to docs/benchmarks.md');
+process.exit(0);
