@@ -17,7 +17,7 @@ import { readLineBatches } from './input/lines.js';
 import { Resolver } from './input/resolver.js';
 import { checkInputFiles, inputSources, type InputSource } from './input/sources.js';
 import { JoblogLock } from './joblog/lock.js';
-import { readJoblog, readJobAt, type PendingJobs } from './joblog/reader.js';
+import { forEachJob, readJoblog, readJobAt, type PendingJobs } from './joblog/reader.js';
 import { JOBLOG_VERSION, now } from './joblog/records.js';
 import { repairTornTail } from './joblog/repair.js';
 import { JoblogWriter } from './joblog/writer.js';
@@ -83,15 +83,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   try {
     const droppedBytes = await repairTornTail(joblog);
     if (droppedBytes > 0) emit({ type: 'joblog-repaired', joblog, droppedBytes });
-    const keys = new HashSet64();
-    const names = new NameAllocator();
-    const state = await readJoblog(joblog, {
-      retryFailed: options.retryFailed === true,
-      onJob: (job) => {
-        keys.add(job.url);
-        names.reserve(job.out);
-      },
-    });
+    const state = await readJoblog(joblog, { retryFailed: options.retryFailed === true });
     if (state.badLines > 0) emit({ type: 'joblog-bad-lines', joblog, count: state.badLines });
     emit({ type: 'plan', jobs: state.jobs, finished: state.doneCount + state.failedCount });
 
@@ -196,13 +188,24 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     });
     stopAdmitting = () => scheduler.stop();
 
+    const keys = new HashSet64();
+    const names = new NameAllocator();
     const resolver = new Resolver({ writer, keys, names, emit, lastSeq: state.lastSeq });
     const jobCount = (): number => state.jobs + (resolver.lastSeq - state.lastSeq);
     const sources = inputSources(options.inputs, options.stdin ?? (() => process.stdin));
+    // Pending jobs start first; the URLs and names of the log's jobs (for new input lines) are
+    // indexed by a second pass meanwhile, and the inputs are read once it is done.
+    const indexed =
+      sources.length === 0
+        ? Promise.resolve()
+        : forEachJob(joblog, state.size, (job) => {
+            keys.add(job.url);
+            names.reserve(job.out);
+          });
     const admit = options.dryRun ? async () => undefined : (job: ActiveJob) => scheduler.submit(job);
     await Promise.all([
       options.dryRun ? undefined : resumePending(state.pending, scheduler, reload, controller.signal),
-      readInputs(sources, resolver, admit, controller.signal, emit).then((complete) => {
+      indexed.then(() => readInputs(sources, resolver, admit, controller.signal, emit)).then((complete) => {
         if (complete && sources.length > 0) {
           writer.append({ t: 'eof', ts: now(), jobs: jobCount() });
           emit({ type: 'resolved', jobs: jobCount() });

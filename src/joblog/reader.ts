@@ -268,6 +268,23 @@ function collectPending(state: JoblogState, offsets: Float64Array): PendingJobs 
   return { seqs: seqs.subarray(0, n), offsets: at.subarray(0, n) };
 }
 
+/**
+ * Every job record of the log up to `size` bytes, with its offset: a second, lighter pass for
+ * the indexes a run with inputs needs (URLs, names), so that pending jobs can start first.
+ */
+export async function forEachJob(path: string, size: number, onJob: (job: JobRecord, offset: number) => void): Promise<void> {
+  await forEachLine(
+    path,
+    (buf, start, end, offset) => {
+      // dl's own lines name their type at byte 6 (`{"t":"job"`): skip the other types unparsed.
+      if (buf[start] === 0x7b && buf[start + 1] === 0x22 && buf[start + 2] === 0x74 && buf[start + 6] !== 0x6a) return;
+      const record = (scanRecord(buf, start, end, true) as JobRecord | undefined) ?? (parseRecord(buf.toString('utf8', start, end)) as JobRecord | undefined);
+      if (record?.t === 'job') onJob(record, offset);
+    },
+    size,
+  );
+}
+
 /** The versions named by the given start lines (seq -> byte offset of its last start). */
 async function readValidators(path: string, startAt: Map<number, number>): Promise<Map<number, Validator>> {
   const validators = new Map<number, Validator>();
@@ -293,10 +310,13 @@ async function readValidators(path: string, startAt: Map<number, number>): Promi
 async function forEachLine(
   path: string,
   visit: (buf: Buffer, start: number, end: number, offset: number) => void,
+  size?: number,
 ): Promise<{ size: number; torn: number }> {
   let carry: Buffer | undefined;
   let base = 0; // file offset of the first byte of `carry` (or of the chunk when no carry)
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  const range = size === undefined ? {} : { end: size - 1 };
+  if (size === 0) return { size: 0, torn: 0 };
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...range }) as AsyncIterable<Buffer>) {
     const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
     for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
