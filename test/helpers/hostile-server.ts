@@ -100,8 +100,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, path: string, ve
     res.write(rest.subarray(0, half));
     // Let the client read the first half: a reset makes its kernel drop what it has not read yet.
     await delay(BREAK_AFTER_MS, res);
-    if (trouble === 'reset') res.socket?.resetAndDestroy();
-    else res.socket?.end();
+    // req.socket, not res.socket: a response queued behind another on a keep-alive connection
+    // has no socket of its own yet, and breaking "it" would do nothing.
+    if (trouble === 'reset') req.socket.resetAndDestroy();
+    else req.socket.end();
     return;
   }
   if (trouble && typeof trouble === 'object' && 'stallMs' in trouble) {
@@ -112,10 +114,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, path: string, ve
   }
   if (trouble && typeof trouble === 'object' && 'pieceDelayMs' in trouble) {
     for (let i = 0; i < rest.length && !res.destroyed; i += 4096) {
-      res.write(rest.subarray(i, i + 4096));
-      await delay(trouble.pieceDelayMs, res);
+      const last = i + 4096 >= rest.length;
+      if (last) res.end(rest.subarray(i));
+      else {
+        res.write(rest.subarray(i, i + 4096));
+        await delay(trouble.pieceDelayMs, res);
+      }
     }
-    if (!res.destroyed) res.end();
     return;
   }
   if (trouble === 'chunked') {
@@ -129,10 +134,12 @@ async function serve(req: IncomingMessage, res: ServerResponse, path: string, ve
 /** Waits `ms`, or less when the client goes away. */
 function delay(ms: number, res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    res.on('close', () => {
+    const done = (): void => {
       clearTimeout(timer);
+      res.off('close', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    res.on('close', done);
   });
 }
