@@ -121,7 +121,8 @@ describe('stopping a run with a signal', () => {
   it('a second SIGINT while the first is still winding down exits at once with 130', async () => {
     await withTempDir(async (dir) => {
       const joblog = join(dir, 'big.jsonl');
-      const jobs = 1_000_000;
+      // Large enough that reading it outlasts the 1.5 s watchdog, however fast the reader gets.
+      const jobs = 2_000_000;
       const file = createWriteStream(joblog);
       for (let from = 1; from <= jobs; from += 50_000) {
         const lines: string[] = [];
