@@ -128,6 +128,11 @@ export async function transfer(
     if (signal !== ctx.signal && signal.aborted && !ctx.signal.aborted) {
       throw new TimeoutError('ETIMEDOUT_TOTAL', `attempt took longer than --max-time ${ctx.maxTimeMs! / 1000} s`, { cause: error });
     }
+    // The server closed the connection cleanly before Content-Length was reached: a short body.
+    const { total } = progress;
+    if ((error as { code?: unknown }).code === 'UND_ERR_SOCKET' && total !== undefined && progress.bytes < total) {
+      throw new BodyLengthError(progress.bytes, total);
+    }
     throw error;
   }
 }

@@ -115,8 +115,9 @@ describe('each way a server can misbehave', () => {
 
   it('a body that ends early (clean close) resumes with Range', async () => {
     const path = '/short/1/short.bin';
-    const { summary, file } = await download([path]);
+    const { summary, records, file } = await download([path]);
     expect(summary).toMatchObject({ done: 1 });
+    expect(records.find((r) => r.t === 'fail')).toMatchObject({ code: 'SHORT_BODY', final: false });
     expect((await file('short.bin')).equals(expectedBody(path))).toBe(true);
     expect(rangeRequests(path)).toHaveLength(1);
   });
