@@ -2,47 +2,21 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
-import { expectedBody, hostileHandler } from '../helpers/hostile-server.js';
+import { expectedBody, hostileHandler, hostileList, nameOf, type HostileMix } from '../helpers/hostile-server.js';
 import { useServers } from '../helpers/server.js';
-
-/** The last path segment is the file name; every name below is unique, so no `.1` suffixes. */
-const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
 /**
  * 300 paths: the ten permanent failures, every transient mode a few times (each URL fails at
  * most 3 times, so the default 5 retries suffice), and clean files for the rest (about half).
  */
-function hostilePaths(): { recoverable: string[]; permanent: string[] } {
-  const recoverable: string[] = [];
-  const permanent: string[] = [];
-  let n = 0;
-  const add = (prefix: (i: number) => string, count: number, kind: string): void => {
-    for (let i = 0; i < count; i++) recoverable.push(`${prefix(i)}/${kind}-${n++}.bin`);
-  };
-  const times = (i: number): number => (i % 3) + 1;
-  for (const code of [500, 502, 503]) add((i) => `/status/${code}/${times(i)}`, 6, `s${code}`);
-  add((i) => `/retry-after/429/1/${(i % 2) + 1}`, 6, 'ra429');
-  add((i) => `/retry-after/503/1/${(i % 2) + 1}`, 6, 'ra503');
-  add((i) => `/reset/${times(i)}`, 14, 'reset');
-  add((i) => `/short/${times(i)}`, 14, 'short');
-  // Mid-body silence well under the default 60 s idle timeout: slow, but not a failure.
-  add(() => '/stall/1500/1', 6, 'stall');
-  add(() => '/change', 10, 'change');
-  add(() => '/chunked', 14, 'chunked');
-  add(() => '/slow/20', 38, 'slow');
-  for (let i = 0; i < 5; i++) permanent.push(`/gone/404/gone404-${n++}.bin`);
-  for (let i = 0; i < 5; i++) permanent.push(`/gone/410/gone410-${n++}.bin`);
-  const clean = 300 - recoverable.length - permanent.length;
-  add(() => '/clean', clean, 'clean');
-  return { recoverable, permanent };
-}
+const MIX: HostileMix = { total: 300, status: 6, retryAfter: 6, retryAfterTimes: 2, reset: 14, short: 14, stall: 6, change: 10, chunked: 14, slow: 38, slowPieceMs: 20, gone404: 5, gone410: 5 };
 
 describe('300 URLs over 4 misbehaving servers, default options', () => {
   const servers = useServers(4, hostileHandler());
 
   it('recovers every transient failure, fails exactly the ten permanent ones at once, and reports them', async () => {
     await withTempDir(async (dir) => {
-      const { recoverable, permanent } = hostilePaths();
+      const { recoverable, permanent } = hostileList(MIX);
       expect(recoverable.length + permanent.length).toBe(300);
       expect(recoverable.filter((p) => p.startsWith('/clean/')).length).toBeGreaterThanOrEqual(130);
       // Interleave the kinds so that every server gets every mode, in a shuffled-looking order.

@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, spawnCli, waitFor, withTempDir, type Record as LogRecord } from '../helpers/cli.js';
-import { expectedBody, hostileHandler } from '../helpers/hostile-server.js';
+import { expectedBody, hostileHandler, hostileList, nameOf, type HostileMix } from '../helpers/hostile-server.js';
 import { useServers } from '../helpers/server.js';
 
 const KILLS = 10;
@@ -20,34 +20,11 @@ function prng(seed: number): () => number {
   };
 }
 
-const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
-
 /**
  * 150 paths mixing every mode; most are slow (4 KiB every 200 ms, ~1 s per file), so that the
  * whole list takes well over ten seconds at 8 downloads at once and every kill lands mid-run.
  */
-function hostilePaths(): { recoverable: string[]; permanent: string[] } {
-  const recoverable: string[] = [];
-  const permanent: string[] = [];
-  let n = 0;
-  const add = (prefix: (i: number) => string, count: number, kind: string): void => {
-    for (let i = 0; i < count; i++) recoverable.push(`${prefix(i)}/${kind}-${n++}.bin`);
-  };
-  const times = (i: number): number => (i % 3) + 1;
-  for (const code of [500, 502, 503]) add((i) => `/status/${code}/${times(i)}`, 3, `s${code}`);
-  add(() => '/retry-after/429/1/1', 3, 'ra429');
-  add(() => '/retry-after/503/1/1', 3, 'ra503');
-  add((i) => `/reset/${times(i)}`, 6, 'reset');
-  add((i) => `/short/${times(i)}`, 6, 'short');
-  add(() => '/stall/1500/1', 4, 'stall');
-  add(() => '/change', 5, 'change');
-  add(() => '/chunked', 6, 'chunked');
-  add(() => '/slow/200', 90, 'slow');
-  for (let i = 0; i < 3; i++) permanent.push(`/gone/404/gone404-${n++}.bin`);
-  for (let i = 0; i < 2; i++) permanent.push(`/gone/410/gone410-${n++}.bin`);
-  add(() => '/clean', 150 - recoverable.length - permanent.length, 'clean');
-  return { recoverable, permanent };
-}
+const MIX: HostileMix = { total: 150, status: 3, retryAfter: 3, retryAfterTimes: 1, reset: 6, short: 6, stall: 4, change: 5, chunked: 6, slow: 90, slowPieceMs: 200, gone404: 3, gone410: 2 };
 
 /** Paths of the jobs the joblog on disk has finished: done, and failed for good. */
 function finished(records: LogRecord[]): { done: Map<string, string>; failed: Set<string> } {
@@ -70,7 +47,7 @@ describe('SIGKILL at ten random moments, restarting the same command each time',
   it('never fetches a job that was finished in the joblog again, and ends with every file correct', async () => {
     await withTempDir(async (dir) => {
       const random = prng(SEED);
-      const { recoverable, permanent } = hostilePaths();
+      const { recoverable, permanent } = hostileList(MIX);
       const all = [...recoverable, ...permanent];
       const order = all.map((path, i) => ({ path, key: (i * 7919) % 151 })).sort((a, b) => a.key - b.key);
       // Slow files on two servers, bodies that break on the other two: the hostile server breaks a

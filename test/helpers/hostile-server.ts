@@ -143,3 +143,49 @@ function delay(ms: number, res: ServerResponse): Promise<void> {
     res.on('close', done);
   });
 }
+
+/** How many URLs of each kind a mixed hostile list has (the rest, up to `total`, are clean). */
+export interface HostileMix {
+  total: number;
+  /** Per status (500, 502, 503), each failing 1-3 times. */
+  status: number;
+  /** Per status (429, 503) with Retry-After: 1, each failing 1 to `retryAfterTimes` times. */
+  retryAfter: number;
+  retryAfterTimes: number;
+  reset: number;
+  short: number;
+  /** Mid-body silence of 1.5 s: well under the default 60 s idle timeout. */
+  stall: number;
+  change: number;
+  chunked: number;
+  slow: number;
+  slowPieceMs: number;
+  gone404: number;
+  gone410: number;
+}
+
+/** A mixed hostile list: paths that must end up byte-correct, and the permanent failures. */
+export function hostileList(mix: HostileMix): { recoverable: string[]; permanent: string[] } {
+  const recoverable: string[] = [];
+  const permanent: string[] = [];
+  let n = 0;
+  const add = (prefix: (i: number) => string, count: number, kind: string): void => {
+    for (let i = 0; i < count; i++) recoverable.push(`${prefix(i)}/${kind}-${n++}.bin`);
+  };
+  const times = (i: number): number => (i % 3) + 1;
+  for (const code of [500, 502, 503]) add((i) => `/status/${code}/${times(i)}`, mix.status, `s${code}`);
+  for (const code of [429, 503]) add((i) => `/retry-after/${code}/1/${(i % mix.retryAfterTimes) + 1}`, mix.retryAfter, `ra${code}`);
+  add((i) => `/reset/${times(i)}`, mix.reset, 'reset');
+  add((i) => `/short/${times(i)}`, mix.short, 'short');
+  add(() => '/stall/1500/1', mix.stall, 'stall');
+  add(() => '/change', mix.change, 'change');
+  add(() => '/chunked', mix.chunked, 'chunked');
+  add(() => `/slow/${mix.slowPieceMs}`, mix.slow, 'slow');
+  for (let i = 0; i < mix.gone404; i++) permanent.push(`/gone/404/gone404-${n++}.bin`);
+  for (let i = 0; i < mix.gone410; i++) permanent.push(`/gone/410/gone410-${n++}.bin`);
+  add(() => '/clean', mix.total - recoverable.length - permanent.length, 'clean');
+  return { recoverable, permanent };
+}
+
+/** The file name dl gives a hostile path (every name in a hostile list is unique). */
+export const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
