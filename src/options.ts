@@ -16,13 +16,12 @@ export const DEFAULTS = {
   headersTimeoutMs: 30_000,
   /** No body bytes for this long fails the attempt. */
   idleTimeoutMs: 60_000,
-  /** Most jobs alive as promises at once (about 1 KB each). */
-  window: 16_384,
-  /**
-   * Most live jobs per host before further ones are parked as numbers (and read back from the
-   * joblog when their turn comes): a quarter of the window, so that one host can never take it.
-   */
-  hostBacklog: 4096,
+  /** Most jobs alive as promises at once (a few KB each), at least 4 per download slot. */
+  window: 2048,
+  /** Most live jobs per host before further ones are parked: a quarter of the window. */
+  hostBacklog: 512,
+  /** Parked jobs kept whole in memory (about 0.5 KB each) before they are kept as numbers. */
+  parkedInMemory: 100_000,
 } as const;
 
 /** Name of the joblog kept in the destination folder when no `--joblog` is given. */

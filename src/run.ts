@@ -22,7 +22,7 @@ import { JOBLOG_VERSION, now } from './joblog/records.js';
 import { repairTornTail } from './joblog/repair.js';
 import { JoblogWriter } from './joblog/writer.js';
 import { DEFAULTS, defaultJoblog } from './options.js';
-import { HashSet64 } from './utils/hash-set.js';
+import { HashSet } from './utils/hash-set.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
@@ -181,15 +181,17 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       }
     };
     const scheduler = new Scheduler({
-      window: DEFAULTS.window,
-      hostBacklog: DEFAULTS.hostBacklog,
+      window: Math.max(DEFAULTS.window, 4 * (options.workers ?? DEFAULTS.workers)),
+      hostBacklog: Math.max(DEFAULTS.hostBacklog, 4 * Math.max(options.perHost ?? DEFAULTS.perHost, ...(options.hostLimits?.values() ?? []))),
+      parkedInMemory: DEFAULTS.parkedInMemory,
       execute,
       reload,
     });
     stopAdmitting = () => scheduler.stop();
 
-    const keys = new HashSet64();
-    const names = new NameAllocator();
+    // Sized for the log's jobs up front: no rehashing (and no double-size moment) while indexing.
+    const keys = new HashSet(64, state.jobs + 1024);
+    const names = new NameAllocator(state.jobs + 1024);
     const resolver = new Resolver({ writer, keys, names, emit, lastSeq: state.lastSeq });
     const jobCount = (): number => state.jobs + (resolver.lastSeq - state.lastSeq);
     const sources = inputSources(options.inputs, options.stdin ?? (() => process.stdin));

@@ -3,51 +3,67 @@ import type { ActiveJob } from './job.js';
 export interface SchedulerOptions {
   /** Most jobs alive as promises at once; a submitter waits when they are all taken. */
   window: number;
-  /** Most live jobs per host; more of that host are parked as (seq, offset) numbers. */
+  /** Most live jobs per host; more of that host are parked. */
   hostBacklog: number;
+  /** Parked jobs kept in memory as they are (about 0.5 KB each); beyond, as (seq, offset). */
+  parkedInMemory: number;
   /** Runs one job to its outcome; must not reject. */
   execute(job: ActiveJob): Promise<void>;
   /** Reads a parked job back from the joblog; undefined when it cannot be (it stays pending). */
   reload(seq: number, offset: number): Promise<ActiveJob | undefined>;
 }
 
-/** Parked jobs of one host: a queue of (seq, offset) pairs in a plain number array. */
-class HostQueue {
-  live = 0;
-  private parked: number[] = [];
+/** A first-in first-out queue over an array, compacted now and then. */
+class Fifo<T> {
+  private items: T[] = [];
   private head = 0;
 
-  park(seq: number, offset: number): void {
-    this.parked.push(seq, offset);
+  get size(): number {
+    return this.items.length - this.head;
   }
 
-  get hasParked(): boolean {
-    return this.head < this.parked.length;
+  push(item: T): void {
+    this.items.push(item);
   }
 
-  unpark(): [number, number] {
-    const pair: [number, number] = [this.parked[this.head]!, this.parked[this.head + 1]!];
-    this.head += 2;
-    if (this.head === this.parked.length) {
-      this.parked = [];
+  shift(): T | undefined {
+    if (this.head === this.items.length) return undefined;
+    const item = this.items[this.head++];
+    if (this.head === this.items.length) {
+      this.items = [];
       this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.parked.length) {
-      this.parked = this.parked.slice(this.head);
+    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
       this.head = 0;
     }
-    return pair;
+    return item;
+  }
+}
+
+/** One host's parked jobs: whole jobs while memory allows, (seq, offset) numbers beyond. */
+class HostQueue {
+  live = 0;
+  readonly inMemory = new Fifo<ActiveJob>();
+  /** seq and offset, alternating. */
+  readonly spilled = new Fifo<number>();
+
+  get hasParked(): boolean {
+    return this.inMemory.size > 0 || this.spilled.size > 0;
   }
 }
 
 /**
  * Eager, not a worker pool: every admitted job is its own promise at once and waits on its
- * limits. Admission is bounded so that millions of jobs never exist as promises together, and
- * a host that already has `hostBacklog` live jobs gets its further jobs parked as numbers, so the
- * window never fills up with one host's jobs while other hosts have work.
+ * limits. Admission is bounded so that millions of jobs never exist as promises together (a
+ * waiting job costs a few KB), and a host that already has `hostBacklog` live jobs gets its
+ * further jobs parked (kept whole up to a budget, as two numbers each beyond it, read back from
+ * the joblog when their turn comes), so the window never fills up with one host's jobs while
+ * other hosts have work.
  */
 export class Scheduler {
   private live = 0;
   private parked = 0;
+  private parkedInMemory = 0;
   private stopped = false;
   private readonly hosts = new Map<string, HostQueue>();
   private roomWaiters: Array<() => void> = [];
@@ -67,7 +83,13 @@ export class Scheduler {
       this.hosts.set(job.host, queue);
     }
     if (queue.live >= this.options.hostBacklog) {
-      queue.park(job.record.seq, job.offset);
+      if (this.parkedInMemory < this.options.parkedInMemory) {
+        queue.inMemory.push(job);
+        this.parkedInMemory++;
+      } else {
+        queue.spilled.push(job.record.seq);
+        queue.spilled.push(job.offset);
+      }
       this.parked++;
       return;
     }
@@ -98,13 +120,12 @@ export class Scheduler {
     queue.live--;
     if (!this.stopped && queue.hasParked) {
       // The parked job takes over the finished job's place in the window.
-      const [seq, offset] = queue.unpark();
       this.parked--;
       queue.live++;
-      void this.options
-        .reload(seq, offset)
-        .then((job) => (job && !this.stopped ? this.options.execute(job) : undefined))
-        .then(() => this.settle(host, queue));
+      const kept = queue.inMemory.shift();
+      if (kept) this.parkedInMemory--;
+      const next = kept ? Promise.resolve(kept) : this.options.reload(queue.spilled.shift()!, queue.spilled.shift()!);
+      void next.then((job) => (job && !this.stopped ? this.options.execute(job) : undefined)).then(() => this.settle(host, queue));
       return;
     }
     if (queue.live === 0 && !queue.hasParked) this.hosts.delete(host);

@@ -1,4 +1,4 @@
-import { HashSet64 } from '../utils/hash-set.js';
+import { HashSet } from '../utils/hash-set.js';
 import { fitBytes, MAX_NAME_BYTES } from './naming.js';
 
 /**
@@ -7,9 +7,14 @@ import { fitBytes, MAX_NAME_BYTES } from './naming.js';
  * case-insensitive file system too. The choice is made once and stored in the job record.
  */
 export class NameAllocator {
-  private readonly taken = new HashSet64();
+  /** 32-bit hashes: a false "taken" only gives a name a suffix it did not need. */
+  private readonly taken: HashSet;
   /** Next suffix to try for names that collided before (only those are kept). */
   private readonly nextSuffix = new Map<string, number>();
+
+  constructor(expected = 1024) {
+    this.taken = new HashSet(32, expected);
+  }
 
   /** Marks a path as used by an existing job (read from the joblog). */
   reserve(path: string): void {

@@ -1,11 +1,13 @@
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, stat, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
 import { BodyLengthError, HttpStatusError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
 import type { ActiveJob } from '../engine/job.js';
+import { writeBody, type TransferProgress, type TransferStart } from '../fs/part-writer.js';
 import { partPath, resolveInside } from '../fs/safe-path.js';
+
+export type { TransferProgress, TransferStart };
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
 
 export interface TransferContext {
@@ -20,25 +22,11 @@ export interface TransferContext {
   madeDirs: Set<string>;
 }
 
-/** Live counters of one transfer; reporters read them, the transfer never waits on them. */
-export interface TransferProgress {
-  bytes: number;
-  /** Expected size, when the server said (Content-Length or Content-Range). */
-  total: number | undefined;
-}
-
 export interface TransferResult {
   bytes: number;
   status: number;
   /** Final path, relative to the destination folder. */
   path: string;
-}
-
-/** What the body about to be written continues: the joblog's `start` record is made of it. */
-export interface TransferStart {
-  /** Bytes already in the `.part` file that this response continues (0: from the start). */
-  offset: number;
-  validator: Validator | undefined;
 }
 
 /**
@@ -110,18 +98,7 @@ export async function transfer(
       await mkdir(dir, { recursive: true });
       ctx.madeDirs.add(dir);
     }
-    // Open (and for a fresh start, truncate) the .part before the start record names its version:
-    // a record may be lost in a crash, but never describe bytes of another version.
-    const handle = await open(part, from > 0 ? 'a' : 'w');
-    onStart({ offset: from, validator: served ?? (from > 0 ? resume : undefined) });
-    progress.bytes = from;
-    progress.total = total;
-    body.on('data', (chunk: Buffer) => {
-      progress.bytes += chunk.length;
-    });
-    await pipeline(body, handle.createWriteStream({ highWaterMark: 1 << 20 }), { signal });
-    if (total !== undefined && progress.bytes !== total) throw new BodyLengthError(progress.bytes, total);
-    await rename(part, finalPath);
+    await writeBody(body, { part, final: finalPath, from, validator: served ?? (from > 0 ? resume : undefined), total, progress, onStart });
     return { bytes: progress.bytes, status: statusCode, path: job.record.out };
   } catch (error) {
     body?.destroy();

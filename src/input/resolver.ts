@@ -4,14 +4,14 @@ import type { NameAllocator } from '../fs/name-allocator.js';
 import { nameFromUrl } from '../fs/naming.js';
 import type { JobRecord } from '../joblog/records.js';
 import type { JoblogWriter } from '../joblog/writer.js';
-import type { HashSet64 } from '../utils/hash-set.js';
+import type { HashSet } from '../utils/hash-set.js';
 import { redactUrl } from '../utils/redact-url.js';
 import { parseUrlLine } from './url-line.js';
 
 export interface ResolverDeps {
   writer: JoblogWriter;
   /** Keys of every job in the log: a line whose key is here is a job already. */
-  keys: HashSet64;
+  keys: HashSet;
   names: NameAllocator;
   emit: EventListener;
   /** Highest seq in the log before this run. */

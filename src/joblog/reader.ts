@@ -93,14 +93,19 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   if (!exists) return state;
 
   // Per seq: 1 + offset of its job line (0: no job line seen), and the bytes of its last `done`.
-  let offsets = new Float64Array(1024);
-  let doneBytes = new Float64Array(1024);
+  // 4 bytes a job each where they fit: offsets of a log under 4 GiB, file sizes under 4 GiB
+  // (larger sizes go to a small map). At ten million jobs that is 80 MB instead of 160.
+  const wide = (await stat(path)).size >= 0xffffffff;
+  let offsets: Offsets = wide ? new Float64Array(1024) : new Uint32Array(1024);
+  let doneBytes = new Uint32Array(1024);
+  const bigBytes = new Map<number, number>();
+  const bytesOf = (seq: number): number => (doneBytes[seq] === 0xffffffff ? (bigBytes.get(seq) ?? 0) : doneBytes[seq]!);
   const undone = (seq: number): void => {
     startAt.delete(seq);
     if (running.delete(seq)) state.runningCount--;
     if (state.done.delete(seq)) {
       state.doneCount--;
-      state.bytes -= doneBytes[seq]!;
+      state.bytes -= bytesOf(seq);
     }
   };
   // Unfinished jobs whose last start names a version: the offset of that start line, read back
@@ -145,8 +150,10 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
         undone(seq);
         state.done.add(seq);
         state.doneCount++;
-        doneBytes[seq] = typeof record.bytes === 'number' ? record.bytes : 0;
-        state.bytes += doneBytes[seq]!;
+        const bytes = typeof record.bytes === 'number' ? record.bytes : 0;
+        doneBytes[seq] = Math.min(bytes, 0xffffffff);
+        if (bytes >= 0xffffffff) bigBytes.set(seq, bytes);
+        state.bytes += bytes;
         if (state.failed.delete(seq)) state.failedCount--;
         return;
       }
@@ -230,13 +237,16 @@ function parseRecord(line: string): LooseRecord | undefined {
   return record;
 }
 
-function grow(array: Float64Array, size: number): Float64Array<ArrayBuffer> {
-  const grown = new Float64Array(size);
+/** Per-seq job line offsets (+1; 0 means no job line). */
+type Offsets = Uint32Array | Float64Array;
+
+function grow<T extends Offsets>(array: T, size: number): T {
+  const grown = new (array.constructor as new (size: number) => T)(size);
   grown.set(array);
   return grown;
 }
 
-function collectFailures(state: JoblogState, offsets: Float64Array, failReason: Map<number, number>): FailedJobs {
+function collectFailures(state: JoblogState, offsets: Offsets, failReason: Map<number, number>): FailedJobs {
   const seqs = new Uint32Array(state.failedCount);
   const at = new Float64Array(state.failedCount);
   const reason = new Uint32Array(state.failedCount);
@@ -251,7 +261,7 @@ function collectFailures(state: JoblogState, offsets: Float64Array, failReason: 
   return { seqs: seqs.subarray(0, n), offsets: at.subarray(0, n), reason: reason.subarray(0, n), reasons: state.failures.reasons };
 }
 
-function collectPending(state: JoblogState, offsets: Float64Array): PendingJobs {
+function collectPending(state: JoblogState, offsets: Offsets): PendingJobs {
   // Outcomes are only counted for seqs with a job line, so this is exactly the pending count.
   const count = state.jobs - state.doneCount - state.failedCount;
   const seqs = new Uint32Array(count);

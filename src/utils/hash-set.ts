@@ -1,19 +1,22 @@
 /**
- * A set of strings that keeps only a 64-bit hash of each: 8 bytes a slot instead of a string and
- * a Map entry, so a 10-million-job log can be deduplicated in about 256 MB less than a Set<string>.
- * Two distinct strings share a hash with probability about n^2 / 2^65 (3e-6 at 10 million), an
- * accepted risk for a resume key; the hashes are two independent 32-bit mixes of the UTF-16 units.
+ * A set of strings that keeps only a hash of each: no string, no Map entry. With 64 bits a slot
+ * (URL keys), two distinct strings share a hash with probability about n^2 / 2^65 (3e-6 at ten
+ * million), an accepted risk for a resume key. With 32 bits (names), a false "present" is more
+ * likely but harmless where it is used (a name gets a `.1` it did not need). The table stays
+ * at most 3/4 full, and can be sized up front from the number of jobs a joblog has.
  */
-export class HashSet64 {
-  /** Slot i holds its two hash halves at 2i and 2i+1: one cache line per probe, not two. */
+export class HashSet {
+  /** Slot i holds its hash words at [i * stride, i * stride + stride): one cache line a probe. */
   private slots: Uint32Array;
   private mask: number;
   private count = 0;
+  private readonly stride: 1 | 2;
 
-  constructor(expected = 1024) {
+  constructor(bits: 32 | 64, expected = 1024) {
+    this.stride = bits === 64 ? 2 : 1;
     let capacity = 16;
-    while (capacity < expected * 2) capacity *= 2;
-    this.slots = new Uint32Array(capacity * 2);
+    while (capacity * 3 < expected * 4) capacity *= 2;
+    this.slots = new Uint32Array(capacity * this.stride);
     this.mask = capacity - 1;
   }
 
@@ -22,53 +25,67 @@ export class HashSet64 {
   }
 
   has(value: string): boolean {
-    const [a, b] = hash(value);
-    return this.slotOf(a, b) < 0;
+    hash(value);
+    return this.slotOf(pair[0], pair[1]) < 0;
   }
 
   /** Adds the string and says whether it was new. */
   add(value: string): boolean {
-    const [a, b] = hash(value);
-    const slot = this.slotOf(a, b);
+    hash(value);
+    const slot = this.slotOf(pair[0], pair[1]);
     if (slot < 0) return false;
-    this.slots[slot * 2] = a;
-    this.slots[slot * 2 + 1] = b;
-    if (++this.count * 2 > this.mask + 1) this.grow();
+    this.put(slot, pair[0], pair[1]);
+    if (++this.count * 4 > (this.mask + 1) * 3) this.grow();
     return true;
   }
 
-  /** A free slot for (a, b), or -1 when (a, b) is present. */
+  private put(slot: number, a: number, b: number): void {
+    if (this.stride === 2) {
+      this.slots[slot * 2] = a;
+      this.slots[slot * 2 + 1] = b;
+    } else {
+      this.slots[slot] = a;
+    }
+  }
+
+  /** A free slot for the hash, or -1 when it is present. 0 marks a free slot. */
   private slotOf(a: number, b: number): number {
-    let slot = a & this.mask;
+    const { slots, stride } = this;
+    let slot = (stride === 2 ? a : Math.imul(a, 0x9e3779b1) >>> 0) & this.mask;
     for (;;) {
-      const lo = this.slots[slot * 2]!;
-      const hi = this.slots[slot * 2 + 1]!;
-      if (lo === 0 && hi === 0) return slot;
-      if (lo === a && hi === b) return -1;
+      const lo = slots[slot * stride]!;
+      if (stride === 2) {
+        const hi = slots[slot * 2 + 1]!;
+        if (lo === 0 && hi === 0) return slot;
+        if (lo === a && hi === b) return -1;
+      } else {
+        if (lo === 0) return slot;
+        if (lo === a) return -1;
+      }
       slot = (slot + 1) & this.mask;
     }
   }
 
   private grow(): void {
     const old = this.slots;
+    const { stride } = this;
     this.slots = new Uint32Array(old.length * 2);
-    this.mask = old.length - 1;
-    for (let i = 0; i < old.length; i += 2) {
+    this.mask = (this.slots.length / stride) - 1;
+    for (let i = 0; i < old.length; i += stride) {
       const a = old[i]!;
-      const b = old[i + 1]!;
-      if (a !== 0 || b !== 0) {
-        const slot = this.slotOf(a, b);
-        this.slots[slot * 2] = a;
-        this.slots[slot * 2 + 1] = b;
-      }
+      const b = stride === 2 ? old[i + 1]! : 0;
+      if (a !== 0 || b !== 0) this.put(this.slotOf(a, b), a, b);
     }
   }
 }
 
 const pair: [number, number] = [0, 0];
 
-/** FNV-1a and a shift-add lane with a final avalanche; (0, 0) is reserved for empty slots. */
-function hash(value: string): [number, number] {
+/**
+ * FNV-1a and a shift-add lane with a final avalanche, into `pair`. Neither word of a 64-bit
+ * hash, nor the first word alone, is ever 0 (0 marks a free slot).
+ */
+function hash(value: string): void {
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ value.length;
   for (let i = 0; i < value.length; i++) {
@@ -76,11 +93,9 @@ function hash(value: string): [number, number] {
     a = Math.imul(a ^ c, 0x01000193);
     b = ((b << 5) - b + c) ^ (b >>> 27); // a second lane without a multiply: it is the hot loop
   }
-  // Final avalanche, so that nearby strings spread over the table.
   b = Math.imul(b ^ (b >>> 16), 0x85ebca6b);
   b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
   b ^= b >>> 16;
-  pair[0] = a >>> 0;
-  pair[1] = (b | (a === 0 ? 1 : 0)) >>> 0;
-  return pair;
+  pair[0] = (a >>> 0) || 1;
+  pair[1] = b >>> 0;
 }

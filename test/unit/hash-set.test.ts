@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { HashSet64 } from '../../src/utils/hash-set.js';
+import { HashSet } from '../../src/utils/hash-set.js';
 
-describe('HashSet64', () => {
+describe('HashSet', () => {
   it('add returns true for a new string and false for one already present', () => {
-    const set = new HashSet64();
+    const set = new HashSet(64);
     expect(set.add('https://example.com/a.jpg')).toBe(true);
     expect(set.add('https://example.com/b.jpg')).toBe(true);
     expect(set.add('https://example.com/a.jpg')).toBe(false);
@@ -12,7 +12,7 @@ describe('HashSet64', () => {
   });
 
   it('has reports only strings that were added', () => {
-    const set = new HashSet64();
+    const set = new HashSet(64);
     expect(set.has('x')).toBe(false);
     set.add('x');
     expect(set.has('x')).toBe(true);
@@ -22,14 +22,14 @@ describe('HashSet64', () => {
   });
 
   it('starts empty and counts each distinct string once', () => {
-    const set = new HashSet64();
+    const set = new HashSet(64);
     expect(set.size).toBe(0);
     for (let i = 0; i < 10; i++) set.add('same');
     expect(set.size).toBe(1);
   });
 
   it('handles the empty string and non-ASCII strings as ordinary members', () => {
-    const set = new HashSet64();
+    const set = new HashSet(64);
     expect(set.add('')).toBe(true);
     expect(set.add('')).toBe(false);
     expect(set.has('')).toBe(true);
@@ -41,7 +41,7 @@ describe('HashSet64', () => {
   });
 
   it('tells apart strings made of the same characters in another order', () => {
-    const set = new HashSet64();
+    const set = new HashSet(64);
     set.add('ab');
     expect(set.has('ba')).toBe(false);
     expect(set.add('ba')).toBe(true);
@@ -51,7 +51,7 @@ describe('HashSet64', () => {
   });
 
   it('grows far past its initial capacity, keeps every member and reports no false members', () => {
-    const set = new HashSet64(16);
+    const set = new HashSet(64, 16);
     const n = 100_000;
     for (let i = 0; i < n; i++) {
       if (!set.add(`https://example.com/files/${i}.jpg`)) throw new Error(`add ${i} said "already present"`);
@@ -76,10 +76,20 @@ describe('HashSet64', () => {
   });
 
   it('grows from the default capacity too', () => {
-    const set = new HashSet64();
+    const set = new HashSet(64);
     for (let i = 0; i < 5000; i++) set.add(String(i));
     expect(set.size).toBe(5000);
     for (let i = 0; i < 5000; i++) expect(set.has(String(i))).toBe(true);
     expect(set.has('5000')).toBe(false);
+  });
+});
+
+describe('HashSet with 32-bit hashes', () => {
+  it('never forgets a string it was given, across growth', () => {
+    const set = new HashSet(32, 4);
+    const values = Array.from({ length: 50_000 }, (_, i) => `name-${i}.jpg`);
+    for (const v of values) set.add(v);
+    expect(values.every((v) => set.has(v))).toBe(true);
+    expect(set.add('name-7.jpg')).toBe(false);
   });
 });

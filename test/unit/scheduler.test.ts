@@ -29,7 +29,7 @@ function watch(promise: Promise<unknown>): { settled: boolean } {
  * A scheduler whose jobs run until the test finishes them. Jobs are made with `job(seq, host)`;
  * `reload` finds them again by offset, as the joblog would.
  */
-function harness(window: number, hostBacklog: number) {
+function harness(window: number, hostBacklog: number, parkedInMemory = 0) {
   const byOffset = new Map<number, ActiveJob>();
   const gates = new Map<number, ReturnType<typeof deferred>>();
   const running = new Set<number>();
@@ -41,6 +41,7 @@ function harness(window: number, hostBacklog: number) {
   const options: SchedulerOptions = {
     window,
     hostBacklog,
+    parkedInMemory,
     async execute(job) {
       const seq = job.record.seq;
       executed.push(seq);
@@ -149,6 +150,22 @@ describe('Scheduler', () => {
     await drain();
     expect(idle.settled).toBe(true);
     expect(h.maxLive()).toBe(1);
+  });
+
+  it('keeps parked jobs in memory up to its budget and reads only the rest back', async () => {
+    const h = harness(10, 1, 1);
+    for (const seq of [1, 2, 3]) await h.scheduler.submit(h.job(seq, 'a.test'));
+    await drain();
+    h.finish(1);
+    await drain();
+    expect(h.executed).toEqual([1, 2]);
+    expect(h.reloads).toEqual([]); // job 2 was kept whole
+    h.finish(2);
+    await drain();
+    expect(h.executed).toEqual([1, 2, 3]);
+    expect(h.reloads).toEqual([[3, 3007]]); // job 3 was over the budget: read back
+    h.finish(3);
+    await h.scheduler.idle();
   });
 
   it("does not block other hosts behind one host's parked jobs", async () => {

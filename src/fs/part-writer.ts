@@ -1,0 +1,142 @@
+import { createWriteStream, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { BodyLengthError } from '../errors/errors.js';
+import type { Validator } from '../http/validator.js';
+
+/** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
+const MEMORY_BYTES = 256 * 1024;
+const MEMORY_MS = 100;
+/** Writing a small file synchronously is kept while it costs less than this on average. */
+const SYNC_BUDGET_NS = 300_000;
+
+/** Live counters of one transfer; reporters read them, the transfer never waits on them. */
+export interface TransferProgress {
+  bytes: number;
+  /** Expected size, when the server said (Content-Length or Content-Range). */
+  total: number | undefined;
+}
+
+/** What the bytes about to be written continue: the joblog's `start` record is made of it. */
+export interface TransferStart {
+  /** Bytes already in the `.part` file that this response continues (0: from the start). */
+  offset: number;
+  validator: Validator | undefined;
+}
+
+export interface PartTarget {
+  part: string;
+  final: string;
+  /** Bytes already in `.part` that this body continues (0: a fresh file). */
+  from: number;
+  /** Version of this body; recorded (through onStart) only once `.part` holds its bytes. */
+  validator: Validator | undefined;
+  /** Expected final size, when known: anything else is an error and nothing is renamed. */
+  total: number | undefined;
+  progress: TransferProgress;
+  onStart(start: TransferStart): void;
+}
+
+/**
+ * Puts a response body under its final name, through `<final>.part`. A body that arrives
+ * quickly and is small (the common case in bulk runs) is collected in memory and written in one
+ * go: each file-system call is a thread-pool round trip, and on a two-core machine every round
+ * trip is a context switch; while this disk answers quickly, that one write is even made
+ * synchronously. A larger or slower body streams to `.part`, so that a break leaves it there to
+ * resume with Range. A body that breaks while still in memory leaves what it had in `.part`
+ * too. The version of what `.part` holds is recorded (onStart) only after `.part` holds it: a
+ * crash can lose the record, but never leave one describing bytes of another version.
+ */
+export function writeBody(body: Readable, target: PartTarget): Promise<void> {
+  const { progress } = target;
+  progress.bytes = target.from;
+  progress.total = target.total;
+  return new Promise<void>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let buffered = 0;
+    let file: WriteStream | undefined;
+    let settled = false;
+    const timer = target.from > 0 ? undefined : setTimeout(() => toFile(), MEMORY_MS);
+
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      body.destroy();
+      const keep = (): void => reject(error);
+      if (file) {
+        file.destroy();
+        file.once('close', keep);
+      } else {
+        keepPartial(chunks, target).then(keep, keep);
+      }
+    };
+
+    /** From memory to a streamed `.part` (opened, or truncated, before its version is recorded). */
+    const toFile = (): void => {
+      if (file || settled) return;
+      clearTimeout(timer);
+      file = createWriteStream(target.part, { flags: target.from > 0 ? 'a' : 'w', highWaterMark: 1 << 20 });
+      file.once('open', () => target.onStart({ offset: target.from, validator: target.validator }));
+      file.on('error', fail);
+      for (const chunk of chunks.splice(0)) file.write(chunk);
+      body.pipe(file);
+    };
+
+    // A resumed body appends to the .part it continues: no point keeping it in memory.
+    if (target.from > 0) toFile();
+    body.on('data', (chunk: Buffer) => {
+      progress.bytes += chunk.length;
+      if (file) return;
+      chunks.push(chunk);
+      buffered += chunk.length;
+      if (buffered > MEMORY_BYTES) toFile();
+    });
+    body.on('error', fail);
+    body.on('end', () => {
+      if (settled) return;
+      clearTimeout(timer);
+      const { total } = target;
+      if (total !== undefined && progress.bytes !== total) return fail(new BodyLengthError(progress.bytes, total));
+      if (file) {
+        file.once('close', () => {
+          if (settled) return;
+          settled = true;
+          rename(target.part, target.final).then(resolve, reject);
+        });
+        return; // pipe() ends the file stream, which then closes
+      }
+      settled = true;
+      target.onStart({ offset: 0, validator: undefined });
+      writeWhole(target.part, target.final, chunks).then(resolve, reject);
+    });
+  });
+}
+
+/** Running cost of a synchronous write + rename here (ns); past the budget, the thread pool. */
+let syncCostNs = 0;
+
+async function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void> {
+  const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  if (syncCostNs > SYNC_BUDGET_NS) {
+    await writeFile(part, data);
+    await rename(part, final);
+    return;
+  }
+  const started = process.hrtime.bigint();
+  writeFileSync(part, data);
+  renameSync(part, final);
+  const cost = Number(process.hrtime.bigint() - started);
+  syncCostNs = syncCostNs === 0 ? cost : syncCostNs * 0.9 + cost * 0.1;
+}
+
+/** A body that broke while in memory: what arrived goes to `.part`, then its version is recorded. */
+async function keepPartial(chunks: Buffer[], target: PartTarget): Promise<void> {
+  if (chunks.length === 0 || target.validator === undefined) return;
+  try {
+    await writeFile(target.part, Buffer.concat(chunks));
+    target.onStart({ offset: 0, validator: target.validator });
+  } catch {
+    // Nothing to resume from then; the next attempt starts from 0.
+  }
+}
