@@ -113,12 +113,18 @@ export function writeBody(body: Readable, target: PartTarget): Promise<void> {
   });
 }
 
-/** Running cost of a synchronous write + rename here (ns); past the budget, the thread pool. */
+/**
+ * Running cost of a synchronous write + rename here (ns). Samples are clamped, so that one
+ * hiccup does not decide the run; past the budget, writes go through the thread pool, with a
+ * synchronous one now and then to notice when the disk is fast again.
+ */
 let syncCostNs = 0;
+let asyncWrites = 0;
+const PROBE_EVERY = 256;
 
 async function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void> {
   const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-  if (syncCostNs > SYNC_BUDGET_NS) {
+  if (syncCostNs > SYNC_BUDGET_NS && ++asyncWrites % PROBE_EVERY !== 0) {
     await writeFile(part, data);
     await rename(part, final);
     return;
@@ -126,8 +132,8 @@ async function writeWhole(part: string, final: string, chunks: Buffer[]): Promis
   const started = process.hrtime.bigint();
   writeFileSync(part, data);
   renameSync(part, final);
-  const cost = Number(process.hrtime.bigint() - started);
-  syncCostNs = syncCostNs === 0 ? cost : syncCostNs * 0.9 + cost * 0.1;
+  const cost = Math.min(Number(process.hrtime.bigint() - started), 4 * SYNC_BUDGET_NS);
+  syncCostNs = syncCostNs === 0 ? cost : syncCostNs * 0.95 + cost * 0.05;
 }
 
 /** A body that broke while in memory: what arrived goes to `.part`, then its version is recorded. */
