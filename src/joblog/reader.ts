@@ -56,8 +56,6 @@ export interface ReadOptions {
   retryFailed?: boolean;
   /** Keep the reason of every final failure (for `--status`). */
   collectFailures?: boolean;
-  /** Sees every job record (with its byte offset) during the pass, for indexes of keys and names. */
-  onJob?: (job: JobRecord, offset: number) => void;
 }
 
 /** Reads the whole log once. A log that does not exist reads as empty. */
@@ -111,9 +109,8 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   // Unfinished jobs whose last start names a version: the offset of that start line, read back
   // at the end (only these few need the version itself).
   const startAt = new Map<number, number>();
-  const withJobFields = options.onJob !== undefined;
   const visit = (buf: Buffer, start: number, end: number, offset: number): void => {
-    let scanned: LooseRecord | undefined = scanRecord(buf, start, end, withJobFields);
+    let scanned: LooseRecord | undefined = scanRecord(buf, start, end, false);
     // The reason of a final failure (code, message) is only in the full record.
     if (scanned?.t === 'fail' && scanned.final === true && options.collectFailures) scanned = undefined;
     const record = scanned ?? parseRecord(buf.toString('utf8', start, end));
@@ -139,7 +136,6 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
         offsets[seq] = offset + 1;
         state.jobs++;
         if (seq > state.lastSeq) state.lastSeq = seq;
-        options.onJob?.(record as unknown as JobRecord, offset);
         return;
       }
       case 'done': {
@@ -280,7 +276,8 @@ function collectPending(state: JoblogState, offsets: Offsets): PendingJobs {
 
 /**
  * Every job record of the log up to `size` bytes, with its offset: a second, lighter pass for
- * the indexes a run with inputs needs (URLs, names), so that pending jobs can start first.
+ * the indexes a run with inputs needs (URLs, names), so that pending jobs can start first. The
+ * record passed to `onJob` may be reused for the next line: read it, do not keep it.
  */
 export async function forEachJob(path: string, size: number, onJob: (job: JobRecord, offset: number) => void): Promise<void> {
   await forEachLine(
@@ -322,18 +319,30 @@ async function forEachLine(
   visit: (buf: Buffer, start: number, end: number, offset: number) => void,
   size?: number,
 ): Promise<{ size: number; torn: number }> {
-  let carry: Buffer | undefined;
-  let base = 0; // file offset of the first byte of `carry` (or of the chunk when no carry)
+  let carry: Buffer | undefined; // the start of a line that continues in the next chunk
+  let base = 0; // file offset of the first byte of the chunk (or of `carry` when there is one)
   const range = size === undefined ? {} : { end: size - 1 };
   if (size === 0) return { size: 0, torn: 0 };
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...range }) as AsyncIterable<Buffer>) {
-    const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20, ...range }) as AsyncIterable<Buffer>) {
     let start = 0;
-    for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
-      if (nl > start) visit(buf, start, nl, base + start);
+    if (carry) {
+      // Only the line split across chunks is copied, not the chunk.
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl === -1) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      const line = Buffer.concat([carry, chunk.subarray(0, nl)]);
+      if (line.length > 0) visit(line, 0, line.length, base);
+      base += carry.length; // now the offset of this chunk's first byte
+      start = nl + 1;
+      carry = undefined;
+    }
+    for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+      if (nl > start) visit(chunk, start, nl, base + start);
       start = nl + 1;
     }
-    carry = start < buf.length ? buf.subarray(start) : undefined;
+    if (start < chunk.length) carry = chunk.subarray(start);
     base += start;
   }
   return { size: base, torn: carry?.length ?? 0 };

@@ -22,7 +22,14 @@ export interface ScannedRecord {
 }
 
 const bytesOf = (text: string): Uint8Array => Buffer.from(text, 'latin1');
-const TYPES: ReadonlyArray<[string, Uint8Array]> = ['job', 'done', 'fail', 'start'].map((t) => [t, bytesOf(`{"t":"${t}","seq":`)]);
+/** The prefix of each type, by the byte that tells them apart (`{"t":"` is 6 bytes). */
+const TYPES = new Map<number, [string, Uint8Array]>(
+  ['job', 'done', 'fail', 'start'].map((t) => [t.charCodeAt(0), [t, bytesOf(`{"t":"${t}","seq":`)]]),
+);
+/** `,"ts":"` + a 24-character ISO date + `",`: what follows seq in done and start records. */
+const TS_SPAN = 7 + 24 + 2;
+const AFTER_TS_BYTES = bytesOf('"bytes":');
+const AFTER_TS_ATTEMPT = bytesOf('"attempt":');
 const BYTES = bytesOf('"bytes":');
 const FINAL_TRUE = bytesOf('"final":true');
 const ETAG = bytesOf('"etag":');
@@ -34,27 +41,36 @@ const BACKSLASH = 0x5c;
 const CLOSE = 0x7d;
 const COMMA = 0x2c;
 
+const scratch: ScannedRecord = { t: '', seq: 0 };
+
+/**
+ * The record on the line [start, end) of `buf`, or undefined when it is not one of dl's own in
+ * the usual form. The object returned is reused by the next call: read it before scanning on.
+ */
 export function scanRecord(buf: Buffer, start: number, end: number, withJobFields: boolean): ScannedRecord | undefined {
   // A line cut short (a torn write in the middle of the log) is left to JSON.parse to reject.
   if (end - start < 20 || buf[end - 1] !== CLOSE) return undefined;
-  let type: string | undefined;
-  let at = 0;
-  for (const [name, prefix] of TYPES) {
-    if (matchAt(buf, start, prefix)) {
-      type = name;
-      at = start + prefix.length;
-      break;
-    }
-  }
-  if (type === undefined) return undefined;
+  const entry = TYPES.get(buf[start + 6]!);
+  if (!entry || !matchAt(buf, start, entry[1])) return undefined;
+  const type = entry[0];
+  let at = start + entry[1].length;
   let seq = 0;
   const digitsFrom = at;
   for (; at < end && buf[at]! >= 0x30 && buf[at]! <= 0x39; at++) seq = seq * 10 + (buf[at]! - 0x30);
   if (at === digitsFrom || at - digitsFrom > 15 || seq < 1 || (buf[at] !== COMMA && buf[at] !== CLOSE)) return undefined;
-  const record: ScannedRecord = { t: type, seq };
+  // One object reused for every line: the caller reads it before scanning the next.
+  const record = scratch;
+  record.t = type;
+  record.seq = seq;
+  record.bytes = undefined;
+  record.final = undefined;
+  record.hasValidator = undefined;
+  record.url = undefined;
+  record.out = undefined;
   switch (type) {
     case 'done': {
-      let i = find(buf, at, end, BYTES);
+      // dl writes `"bytes":` right after the date; other writers' field orders are searched.
+      let i = matchAt(buf, at + TS_SPAN, AFTER_TS_BYTES) ? at + TS_SPAN : find(buf, at, end, BYTES);
       if (i === -1) return undefined;
       i += BYTES.length;
       const from = i;
@@ -67,9 +83,20 @@ export function scanRecord(buf: Buffer, start: number, end: number, withJobField
     case 'fail':
       record.final = find(buf, at, end, FINAL_TRUE) !== -1;
       return record;
-    case 'start':
+    case 'start': {
+      // dl's start with nothing after the attempt number (`...,"attempt":1}`) names no version.
+      const attempt = at + TS_SPAN + AFTER_TS_ATTEMPT.length;
+      if (matchAt(buf, at + TS_SPAN, AFTER_TS_ATTEMPT) && end - attempt <= 4 && buf[end - 1] === CLOSE) {
+        let i = attempt;
+        while (i < end - 1 && buf[i]! >= 0x30 && buf[i]! <= 0x39) i++;
+        if (i === end - 1) {
+          record.hasValidator = false;
+          return record;
+        }
+      }
       record.hasValidator = find(buf, at, end, ETAG) !== -1 || find(buf, at, end, LAST_MODIFIED) !== -1;
       return record;
+    }
     default: {
       if (!withJobFields) return record;
       const url = plainString(buf, find(buf, at, end, URL_FIELD), URL_FIELD.length, end);

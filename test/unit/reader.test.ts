@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openForReading, readJobAt, readJoblog, type JoblogState } from '../../src/joblog/reader.js';
+import { forEachJob, openForReading, readJobAt, readJoblog, type JoblogState } from '../../src/joblog/reader.js';
 import type { DoneRecord, FailRecord, JobRecord, JoblogRecord, RunRecord } from '../../src/joblog/records.js';
 
 let dir: string;
@@ -249,10 +249,15 @@ describe('readJoblog', () => {
     expect(state.badLines).toBe(0);
   });
 
-  it('calls onJob with every job record and its offset', async () => {
+  it('forEachJob sees every job record, its URL and name, and its offset', async () => {
     const offsets = await writeLog([run(['a']), job(1), done(1, 1), job(2), 'junk\n', job(3)]);
     const seen: Array<[number, number]> = [];
-    await readJoblog(log, { onJob: (j, offset) => seen.push([j.seq, offset]) });
+    const urls: string[] = [];
+    await forEachJob(log, (await readJoblog(log)).size, (j, offset) => {
+      seen.push([j.seq, offset]);
+      urls.push(`${j.url} ${j.out}`);
+    });
+    expect(urls).toEqual([1, 2, 3].map((seq) => `${job(seq).url} ${job(seq).out}`));
     expect(seen).toEqual([
       [1, offsets[1]],
       [2, offsets[3]],
@@ -345,5 +350,37 @@ describe('readJobAt', () => {
     } finally {
       await handle.close();
     }
+  });
+});
+
+describe('a log larger than one read', () => {
+  it('finds every job line at its offset, also lines split between two reads', async () => {
+    // About 12 MiB of job lines of varying length, a third of them done: many lines straddle
+    // the reader's 4 MiB reads, and every pending job's offset must point at its own line.
+    const records: string[] = [];
+    for (let seq = 1; seq <= 60_000; seq++) {
+      records.push(`${JSON.stringify({ ...job(seq), url: `http://example.org/${'x'.repeat(seq % 97)}/${seq}` })}\n`);
+      if (seq % 3 === 0) records.push(`${JSON.stringify(done(seq, seq))}\n`);
+    }
+    await writeFile(log, records.join(''));
+    const state = await readJoblog(log);
+    expect(state.jobs).toBe(60_000);
+    expect(state.doneCount).toBe(20_000);
+    expect(state.pending.seqs.length).toBe(40_000);
+    const handle = await openForReading(log);
+    try {
+      for (let i = 0; i < state.pending.seqs.length; i += 97) {
+        const record = await readJobAt(handle, state.pending.offsets[i]!);
+        expect(record.seq).toBe(state.pending.seqs[i]);
+      }
+    } finally {
+      await handle.close();
+    }
+    let count = 0;
+    await forEachJob(log, state.size, (j, offset) => {
+      count++;
+      if (j.seq === 59_999) expect(offset).toBe(state.pending.offsets[state.pending.seqs.indexOf(59_999)]);
+    });
+    expect(count).toBe(60_000);
   });
 });
