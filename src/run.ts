@@ -14,7 +14,7 @@ import { LocalError, type DlError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
 import { readLineBatches } from './input/lines.js';
-import { Resolver } from './input/resolver.js';
+import { Resolver, type NewJob } from './input/resolver.js';
 import { checkInputFiles, inputSources, type InputSource } from './input/sources.js';
 import { JoblogLock } from './joblog/lock.js';
 import { forEachJob, readJoblog, readJobAt, type PendingJobs } from './joblog/reader.js';
@@ -204,7 +204,9 @@ export async function run(options: RunOptions): Promise<RunSummary> {
             keys.add(job.url);
             names.reserve(job.out);
           });
-    const admit = options.dryRun ? async () => undefined : (job: ActiveJob) => scheduler.submit(job);
+    const admit = options.dryRun
+      ? () => undefined
+      : ({ record, offset, url }: NewJob) => scheduler.submit(activeJob(record, offset, url));
     await Promise.all([
       options.dryRun ? undefined : resumePending(state.pending, scheduler, reload, controller.signal),
       indexed.then(() => readInputs(sources, resolver, admit, controller.signal, emit)).then((complete) => {
@@ -251,7 +253,8 @@ async function resumePending(
 ): Promise<void> {
   for (let i = 0; i < pending.seqs.length && !signal.aborted; i++) {
     const job = await reload(pending.seqs[i]!, pending.offsets[i]!);
-    if (job) await scheduler.submit(job);
+    const wait = job && scheduler.submit(job);
+    if (wait) await wait;
   }
 }
 
@@ -259,7 +262,7 @@ async function resumePending(
 async function readInputs(
   sources: readonly InputSource[],
   resolver: Resolver,
-  admit: (job: ActiveJob) => Promise<void>,
+  admit: (job: NewJob) => Promise<void> | undefined,
   signal: AbortSignal,
   emit: EventListener,
 ): Promise<boolean> {
@@ -274,7 +277,8 @@ async function readInputs(
         for (const { text, line } of batch) {
           if (signal.aborted) return false;
           const job = resolver.resolve(text, `${source.label}:${line}`);
-          if (job) await admit(job);
+          const wait = job && admit(job);
+          if (wait) await wait;
         }
       }
     } catch (error) {

@@ -1,4 +1,3 @@
-import { activeJob, type ActiveJob } from '../engine/job.js';
 import type { EventListener } from '../engine/events.js';
 import type { NameAllocator } from '../fs/name-allocator.js';
 import { nameFromUrl } from '../fs/naming.js';
@@ -7,6 +6,13 @@ import type { JoblogWriter } from '../joblog/writer.js';
 import type { HashSet } from '../utils/hash-set.js';
 import { redactUrl } from '../utils/redact-url.js';
 import { parseUrlLine } from './url-line.js';
+
+/** A job just written to the joblog, with its parsed URL (the engine's ActiveJob is made from it). */
+export interface NewJob {
+  record: JobRecord;
+  offset: number;
+  url: URL;
+}
 
 export interface ResolverDeps {
   writer: JoblogWriter;
@@ -36,7 +42,7 @@ export class Resolver {
   }
 
   /** The new job for this line, or undefined when it is blank, a comment, rejected or known. */
-  resolve(text: string, src: string): ActiveJob | undefined {
+  resolve(text: string, src: string): NewJob | undefined {
     const parsed = parseUrlLine(text);
     if (parsed.kind === 'skip') return undefined;
     if (parsed.kind === 'error') {
@@ -50,6 +56,6 @@ export class Resolver {
     const record: JobRecord = { t: 'job', seq: ++this.seq, url: url.href, out, src };
     const offset = this.deps.writer.append(record);
     this.deps.emit({ type: 'queued', seq: record.seq, url: redactUrl(record.url), out });
-    return activeJob(record, offset, url);
+    return { record, offset, url };
   }
 }

@@ -19,9 +19,10 @@ function record(seq: number, url: string): JobRecord {
 }
 
 /** Tracks a promise's settlement without awaiting it. */
-function watch(promise: Promise<unknown>): { settled: boolean } {
-  const state = { settled: false };
-  void promise.then(() => (state.settled = true));
+/** Whether a submit has let the caller go on: at once (nothing returned), or when its promise settles. */
+function watch(promise: Promise<unknown> | undefined): { settled: boolean } {
+  const state = { settled: promise === undefined };
+  void promise?.then(() => (state.settled = true));
   return state;
 }
 
