@@ -76,7 +76,7 @@ export function writeBody(body: Readable, target: PartTarget): Promise<void> {
     const toFile = (): void => {
       if (file || settled) return;
       clearTimeout(timer);
-      file = createWriteStream(target.part, { flags: target.from > 0 ? 'a' : 'w', highWaterMark: 1 << 20 });
+      file = createWriteStream(target.part, { flags: target.from > 0 ? 'a' : 'w', highWaterMark: 4 << 20 });
       file.once('open', () => target.onStart({ offset: target.from, validator: target.validator }));
       file.on('error', fail);
       for (const chunk of chunks.splice(0)) file.write(chunk);

@@ -59,6 +59,8 @@ export async function transfer(
         ...(validator ? { range: `bytes=${offset}-`, 'if-range': validator } : {}),
       },
       signal,
+      // Room for several socket reads, so that large bodies reach the file in fewer, larger writes.
+      highWaterMark: 1 << 20,
     });
     body = response.body;
     const { statusCode, headers } = response;
