@@ -65,8 +65,12 @@ export function writeBody(body: Readable, target: PartTarget): Promise<void> {
       body.destroy();
       const keep = (): void => reject(error);
       if (file) {
-        file.destroy();
-        file.once('close', keep);
+        // Wait until the .part is closed (and holds what it holds) before the caller goes on.
+        if (file.closed) keep();
+        else {
+          file.once('close', keep);
+          file.destroy();
+        }
       } else {
         keepPartial(chunks, target).then(keep, keep);
       }
