@@ -13,23 +13,23 @@ export class NameAllocator {
   private readonly nextSuffix = new Map<string, number>();
 
   constructor(expected = 1024) {
-    this.taken = new HashSet(32, expected);
+    this.taken = new HashSet(32, expected, true);
   }
 
   /** Marks a path as used by an existing job (read from the joblog). */
   reserve(path: string): void {
-    this.taken.add(path.toLowerCase());
+    this.taken.add(path);
   }
 
   allocate(path: string): string {
+    if (this.taken.add(path)) return path;
     const key = path.toLowerCase();
-    if (this.taken.add(key)) return path;
     const slash = path.lastIndexOf('/');
     const dir = path.slice(0, slash + 1);
     const name = path.slice(slash + 1);
     for (let n = this.nextSuffix.get(key) ?? 1; ; n++) {
       const candidate = dir + fitBytes(name, `.${n}`, MAX_NAME_BYTES);
-      if (this.taken.add(candidate.toLowerCase())) {
+      if (this.taken.add(candidate)) {
         this.nextSuffix.set(key, n + 1);
         return candidate;
       }

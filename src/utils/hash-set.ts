@@ -12,7 +12,15 @@ export class HashSet {
   private count = 0;
   private readonly stride: 1 | 2;
 
-  constructor(bits: 32 | 64, expected = 1024) {
+  /**
+   * @param foldCase compare without case: ASCII letters are folded as the hash is computed (no
+   *   lowercased copy of every string); strings with other characters are lowercased first.
+   */
+  constructor(
+    bits: 32 | 64,
+    expected = 1024,
+    private readonly foldCase = false,
+  ) {
     this.stride = bits === 64 ? 2 : 1;
     let capacity = 16;
     while (capacity * 3 < expected * 4) capacity *= 2;
@@ -25,13 +33,13 @@ export class HashSet {
   }
 
   has(value: string): boolean {
-    hash(value);
+    hash(value, this.foldCase);
     return this.slotOf(pair[0], pair[1]) < 0;
   }
 
   /** Adds the string and says whether it was new. */
   add(value: string): boolean {
-    hash(value);
+    hash(value, this.foldCase);
     const slot = this.slotOf(pair[0], pair[1]);
     if (slot < 0) return false;
     this.put(slot, pair[0], pair[1]);
@@ -80,16 +88,19 @@ export class HashSet {
 }
 
 const pair: [number, number] = [0, 0];
+const NON_ASCII = /[^\u0000-\u007f]/;
 
 /**
  * FNV-1a and a shift-add lane with a final avalanche, into `pair`. Neither word of a 64-bit
  * hash, nor the first word alone, is ever 0 (0 marks a free slot).
  */
-function hash(value: string): void {
+function hash(value: string, foldCase: boolean): void {
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ value.length;
+  if (foldCase && NON_ASCII.test(value)) value = value.toLowerCase();
   for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
+    let c = value.charCodeAt(i);
+    if (foldCase && c >= 0x41 && c <= 0x5a) c |= 0x20;
     a = Math.imul(a ^ c, 0x01000193);
     b = ((b << 5) - b + c) ^ (b >>> 27); // a second lane without a multiply: it is the hot loop
   }

@@ -93,3 +93,14 @@ describe('HashSet with 32-bit hashes', () => {
     expect(set.add('name-7.jpg')).toBe(false);
   });
 });
+
+describe('HashSet that folds case', () => {
+  it('treats names differing only in case as the same, ASCII or not', () => {
+    const set = new HashSet(32, 16, true);
+    expect(set.add('Photo.JPG')).toBe(true);
+    expect(set.add('photo.jpg')).toBe(false);
+    expect(set.add('ÉTÉ.txt')).toBe(true);
+    expect(set.add('été.txt')).toBe(false);
+    expect(set.add('photo.jpeg')).toBe(true);
+  });
+});
