@@ -71,6 +71,10 @@ export interface RunOptions {
  */
 export async function run(options: RunOptions): Promise<RunSummary> {
   const startedAt = performance.now();
+  const workers = options.workers ?? DEFAULTS.workers;
+  const perHost = options.perHost ?? DEFAULTS.perHost;
+  const perSite = options.perSite ?? DEFAULTS.perSite;
+  const retries = options.retries ?? DEFAULTS.retries;
   const emit: EventListener = options.onEvent ?? (() => undefined);
   const destdir = resolve(options.destdir ?? '.');
   const joblog = resolve(options.joblog ?? defaultJoblog(destdir));
@@ -116,19 +120,19 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       inputs: [...options.inputs],
       options: {
         destdir,
-        workers: options.workers ?? DEFAULTS.workers,
-        perHost: options.perHost ?? DEFAULTS.perHost,
-        perSite: options.perSite ?? DEFAULTS.perSite,
-        retries: options.retries ?? DEFAULTS.retries,
+        workers,
+        perHost,
+        perSite,
+        retries,
       },
     });
     const readHandle = await open(joblog, 'r');
     closers.unshift(() => readHandle.close());
 
     const limits = new Limits({
-      global: options.workers ?? DEFAULTS.workers,
-      perHost: options.perHost ?? DEFAULTS.perHost,
-      perSite: options.perSite ?? DEFAULTS.perSite,
+      global: workers,
+      perHost,
+      perSite,
       hostLimits: options.hostLimits,
       siteLimits: options.siteLimits,
     });
@@ -154,7 +158,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       retry:
         options.retry ??
         createRetryPolicy({
-          retries: options.retries ?? DEFAULTS.retries,
+          retries,
           baseMs: options.retryWaitMs ?? DEFAULTS.retryWaitMs,
           capMs: options.retryMaxWaitMs ?? DEFAULTS.retryMaxWaitMs,
           maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs,
@@ -181,8 +185,8 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       }
     };
     const scheduler = new Scheduler({
-      window: Math.max(DEFAULTS.window, 4 * (options.workers ?? DEFAULTS.workers)),
-      hostBacklog: Math.max(DEFAULTS.hostBacklog, 4 * Math.max(options.perHost ?? DEFAULTS.perHost, ...(options.hostLimits?.values() ?? []))),
+      window: Math.max(DEFAULTS.window, 4 * workers),
+      hostBacklog: Math.max(DEFAULTS.hostBacklog, 4 * Math.max(perHost, ...(options.hostLimits?.values() ?? []))),
       parkedInMemory: DEFAULTS.parkedInMemory,
       execute,
       reload,
