@@ -300,7 +300,9 @@ for (const count of config.tiny) {
 target(`peak RSS ${config.tiny[1]} tiny files / ${config.tiny[0]}`, tinyRows[1].rss / tinyRows[0].rss, 1.5, 'x');
 
 // ---------------------------------------------------------------- report
-const version = (cmd, flag = '--version') => (has(cmd) ? String(spawnSync(cmd, [flag]).stdout || spawnSync(cmd, [flag]).stderr).split('\n')[0].trim() : 'not installed');
+/** A tool's name and version: the first three words of its first line (curl's goes on and on). */
+const version = (cmd, flag = '--version') =>
+  has(cmd) ? String(spawnSync(cmd, [flag]).stdout || spawnSync(cmd, [flag]).stderr).split('\n')[0].trim().split(/\s+/).slice(0, 3).join(' ') : `${cmd}: not installed`;
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, output on ${outFs}`;
 const lines = [
   '# Benchmarks',
