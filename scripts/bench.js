@@ -222,6 +222,7 @@ const stopNginx = startNginx(ports);
 process.on('exit', stopNginx);
 const base = (i) => `http://127.0.0.1:${ports[i % 4]}`;
 const results = { scenarios: [], targets: [] };
+if (quick) log('quick run: small sizes, where start-up time dominates; the targets below are indicative only');
 const target = (name, value, limit, unit, note = '') => {
   const met = Number.isFinite(value) && value <= limit;
   results.targets.push({ name, value, limit, unit, met, note });

@@ -40,6 +40,8 @@ export interface RunOptions {
   hostLimits?: ReadonlyMap<string, number>;
   siteLimits?: ReadonlyMap<string, number>;
   userAgent?: string;
+  /** Headers for every request (names in lower case); a job's own headers win. */
+  headers?: Readonly<Record<string, string>>;
   /** Retries after the first attempt (default 5) and the backoff base and cap. */
   retries?: number;
   retryWaitMs?: number;
@@ -169,7 +171,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       transfer: {
         dispatcher,
         destdir,
-        userAgent: options.userAgent ?? `dl/${VERSION}`,
+        headers: { 'user-agent': options.userAgent ?? `dl/${VERSION}`, ...options.headers },
         signal: controller.signal,
         maxTimeMs: options.maxTimeMs,
         madeDirs: new Set([destdir]),

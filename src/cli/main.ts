@@ -104,6 +104,8 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       idleTimeoutMs: options.timeout,
       maxTimeMs: options.maxTime,
       retryFailed: options.retryFailed === true,
+      headers: options.header,
+      userAgent: options.userAgent,
       dryRun: options.dryRun === true,
       signal: controller.signal,
       active,

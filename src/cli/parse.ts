@@ -23,6 +23,16 @@ export function seconds(value: string): number {
   return Math.round(n * 1000);
 }
 
+/** Collects repeated `-H "Name: value"` options; the value may itself contain colons. */
+export function header(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const colon = value.indexOf(':');
+  const name = value.slice(0, colon).trim();
+  if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new InvalidArgumentError('expected "Name: value", for example "Authorization: Bearer TOKEN"');
+  }
+  return { ...previous, [name.toLowerCase()]: value.slice(colon + 1).trim() };
+}
+
 /** Collects repeated `key=n` options (`--host-limit example.org=2`) into a map. */
 export function keyedLimit(value: string, previous: Map<string, number> = new Map()): Map<string, number> {
   const eq = value.lastIndexOf('=');

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_JOBLOG_NAME, DEFAULTS } from '../options.js';
 import { VERSION } from '../version.js';
-import { count, keyedLimit, positiveInt, seconds } from './parse.js';
+import { count, header, keyedLimit, positiveInt, seconds } from './parse.js';
 import { PROGRESS_MODES, type ProgressMode } from './reporting.js';
 
 /** Options as commander hands them over. */
@@ -20,6 +20,8 @@ export interface CliOptions {
   dryRun?: boolean;
   progress: ProgressMode;
   quiet?: boolean;
+  header?: Record<string, string>;
+  userAgent?: string;
   retries: number;
   batchRetries?: number;
   retryWait: number;
@@ -46,6 +48,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--site-limit <site=n>', 'limit for one site, such as example.co.uk (repeatable)').argParser(keyedLimit))
     .addOption(new Option('-l, --joblog <file>', `joblog to record and resume the run (default: <destdir>/${DEFAULT_JOBLOG_NAME})`))
     .addOption(new Option('-d, --destdir <dir>', 'folder to download into').default('.', 'the current folder'))
+    .addOption(new Option('-H, --header <header>', 'send this header with every request, as "Name: value" (repeatable); Authorization and Cookie are not sent to another origin after a redirect').argParser(header))
+    .addOption(new Option('--user-agent <text>', 'the User-Agent header').default(undefined, `dl/${VERSION}`))
     .addOption(new Option('--retries <n>', 'retries after the first attempt, for transient failures').argParser(count).default(DEFAULTS.retries))
     .addOption(new Option('--batch-retries <n>', 'the same as --retries').argParser(count))
     .addOption(new Option('--retry-wait <s>', 'backoff base: retry n waits a random time up to base * 2^(n-1) seconds').argParser(seconds).default(DEFAULTS.retryWaitMs, s(DEFAULTS.retryWaitMs)))

@@ -13,7 +13,8 @@ import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Valid
 export interface TransferContext {
   dispatcher: Dispatcher;
   destdir: string;
-  userAgent: string;
+  /** Headers for every request (user-agent included); a job's own headers win over them. */
+  headers: Readonly<Record<string, string>>;
   /** The run's signal: aborting it interrupts the transfer (the `.part` file stays). */
   signal: AbortSignal;
   /** Deadline for one whole attempt (--max-time); none when undefined. */
@@ -54,7 +55,7 @@ export async function transfer(
       dispatcher: ctx.dispatcher,
       method: 'GET',
       headers: {
-        'user-agent': ctx.userAgent,
+        ...ctx.headers,
         ...job.record.headers,
         ...(validator ? { range: `bytes=${offset}-`, 'if-range': validator } : {}),
       },

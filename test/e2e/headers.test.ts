@@ -1,0 +1,68 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, withTempDir } from '../helpers/cli.js';
+import { contentFor, useServer, type Handler } from '../helpers/server.js';
+
+/** Serves contentFor(path), redirects /to/<port>/<path> to that port, and keeps every request's headers. */
+function recording(seen: Array<{ path: string; headers: IncomingHttpHeaders }>): Handler {
+  return (req, res) => {
+    const path = req.url ?? '/';
+    seen.push({ path, headers: req.headers });
+    const hop = /^\/to\/(\d+)(\/.*)$/.exec(path);
+    if (hop) {
+      res.writeHead(302, { location: `http://127.0.0.1:${hop[1]}${hop[2]}` }).end();
+      return;
+    }
+    const body = contentFor(path);
+    res.writeHead(200, { 'content-length': body.length }).end(body);
+  };
+}
+
+describe('request headers', () => {
+  const seenA: Array<{ path: string; headers: IncomingHttpHeaders }> = [];
+  const seenB: Array<{ path: string; headers: IncomingHttpHeaders }> = [];
+  const a = useServer(recording(seenA));
+  const b = useServer(recording(seenB));
+  const SECRET = 'Bearer s3cret-token';
+  const COOKIE = 'session=abc123';
+
+  it('sends -H headers, keeps credentials from other origins after a redirect, and never prints them', async () => {
+    await withTempDir(async (dir) => {
+      const urls = [a.url('/direct/a.bin'), a.url(`/to/${b.port}/elsewhere/b.bin`), a.url(`/to/${a.port}/same/c.bin`)];
+      await writeFile(join(dir, 'urls.txt'), urls.join('\n'));
+      const result = await runCli(['--json', '-H', `Authorization: ${SECRET}`, '-H', `Cookie: ${COOKIE}`, '-H', 'X-Custom: yes: really', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(result.code).toBe(0);
+
+      const direct = seenA.find((r) => r.path === '/direct/a.bin')!.headers;
+      expect(direct).toMatchObject({ authorization: SECRET, cookie: COOKIE, 'x-custom': 'yes: really', 'user-agent': expect.stringMatching(/^dl\/\d+\.\d+\.\d+$/) });
+      // Same origin after a redirect: the credentials go along.
+      expect(seenA.find((r) => r.path === '/same/c.bin')!.headers).toMatchObject({ authorization: SECRET, cookie: COOKIE });
+      // Another origin: they do not; the other headers do.
+      const elsewhere = seenB.find((r) => r.path === '/elsewhere/b.bin')!.headers;
+      expect(elsewhere.authorization).toBeUndefined();
+      expect(elsewhere.cookie).toBeUndefined();
+      expect(elsewhere['x-custom']).toBe('yes: really');
+      expect((await readFile(join(dir, 'out', 'b.bin'))).equals(contentFor('/elsewhere/b.bin'))).toBe(true);
+
+      const status = await runCli(['-l', 'run.jsonl', '--status', '--json'], dir);
+      const joblog = await readFile(join(dir, 'run.jsonl'), 'utf8');
+      for (const text of [result.stdout, result.stderr, status.stdout, joblog]) {
+        expect(text).not.toContain('s3cret-token');
+        expect(text).not.toContain('abc123');
+      }
+    });
+  });
+
+  it('--user-agent replaces the default; a header without a colon is a usage error', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), a.url('/ua/u.bin'));
+      expect((await runCli(['--user-agent', 'archiver/2.0 (+contact)', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir)).code).toBe(0);
+      expect(seenA.find((r) => r.path === '/ua/u.bin')!.headers['user-agent']).toBe('archiver/2.0 (+contact)');
+      const bad = await runCli(['-H', 'no colon here', 'urls.txt'], dir);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('expected "Name: value"');
+    });
+  });
+});
