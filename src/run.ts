@@ -40,6 +40,8 @@ export interface RunOptions {
   hostLimits?: ReadonlyMap<string, number>;
   siteLimits?: ReadonlyMap<string, number>;
   userAgent?: string;
+  /** A larger file fails with FILE_TOO_LARGE (known from Content-Length, or found while streaming). */
+  maxFilesize?: number;
   /** Headers for every request (names in lower case); a job's own headers win. */
   headers?: Readonly<Record<string, string>>;
   /** Retries after the first attempt (default 5) and the backoff base and cap. */
@@ -174,6 +176,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         headers: { 'user-agent': options.userAgent ?? `dl/${VERSION}`, ...options.headers },
         signal: controller.signal,
         maxTimeMs: options.maxTimeMs,
+        maxFilesize: options.maxFilesize,
         madeDirs: new Set([destdir]),
       },
     });

@@ -105,6 +105,7 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       maxTimeMs: options.maxTime,
       retryFailed: options.retryFailed === true,
       headers: options.header,
+      maxFilesize: options.maxFilesize,
       userAgent: options.userAgent,
       dryRun: options.dryRun === true,
       signal: controller.signal,

@@ -23,6 +23,14 @@ export function seconds(value: string): number {
   return Math.round(n * 1000);
 }
 
+/** A size in bytes: `500`, `64k`, `1.5M`, `2G`, `1TiB` (k, M, G, T are powers of 1024). */
+export function size(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('expected a size such as 500, 64k, 1.5M or 2G');
+  const power = ' kmgt'.indexOf((match[2] || ' ').toLowerCase());
+  return Math.floor(Number(match[1]) * 1024 ** power);
+}
+
 /** Collects repeated `-H "Name: value"` options; the value may itself contain colons. */
 export function header(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const colon = value.indexOf(':');

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_JOBLOG_NAME, DEFAULTS } from '../options.js';
 import { VERSION } from '../version.js';
-import { count, header, keyedLimit, positiveInt, seconds } from './parse.js';
+import { count, header, keyedLimit, positiveInt, seconds, size } from './parse.js';
 import { PROGRESS_MODES, type ProgressMode } from './reporting.js';
 
 /** Options as commander hands them over. */
@@ -21,6 +21,7 @@ export interface CliOptions {
   progress: ProgressMode;
   quiet?: boolean;
   header?: Record<string, string>;
+  maxFilesize?: number;
   userAgent?: string;
   retries: number;
   batchRetries?: number;
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-d, --destdir <dir>', 'folder to download into').default('.', 'the current folder'))
     .addOption(new Option('-H, --header <header>', 'send this header with every request, as "Name: value" (repeatable); Authorization and Cookie are not sent to another origin after a redirect').argParser(header))
     .addOption(new Option('--user-agent <text>', 'the User-Agent header').default(undefined, `dl/${VERSION}`))
+    .addOption(new Option('--max-filesize <size>', 'fail a file larger than this (500k, 20M, 2G), before or while it downloads (default: no limit)').argParser(size))
     .addOption(new Option('--retries <n>', 'retries after the first attempt, for transient failures').argParser(count).default(DEFAULTS.retries))
     .addOption(new Option('--batch-retries <n>', 'the same as --retries').argParser(count))
     .addOption(new Option('--retry-wait <s>', 'backoff base: retry n waits a random time up to base * 2^(n-1) seconds').argParser(seconds).default(DEFAULTS.retryWaitMs, s(DEFAULTS.retryWaitMs)))

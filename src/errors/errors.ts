@@ -78,6 +78,15 @@ export class TimeoutError extends DlError {
   }
 }
 
+/** The body is larger than --max-filesize: final, a retry would get the same file. */
+export class FileTooLargeError extends DlError {
+  readonly code = 'FILE_TOO_LARGE';
+  readonly retryable = false;
+  constructor(size: number, limit: number, announced: boolean) {
+    super(`${announced ? 'file is' : 'file is more than'} ${size} bytes, over --max-filesize ${limit}`);
+  }
+}
+
 /** A resumed download did not continue where the partial file ends: start again from 0. */
 export class ResumeError extends DlError {
   readonly code = 'BAD_RANGE';

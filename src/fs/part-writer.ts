@@ -1,7 +1,7 @@
 import { createWriteStream, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { BodyLengthError } from '../errors/errors.js';
+import { BodyLengthError, FileTooLargeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
 
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
@@ -35,6 +35,8 @@ export interface PartTarget {
   total: number | undefined;
   progress: TransferProgress;
   onStart(start: TransferStart): void;
+  /** A body that grows past this fails with FILE_TOO_LARGE (for bodies of unknown length). */
+  maxBytes?: number;
 }
 
 /**
@@ -91,6 +93,10 @@ export function writeBody(body: Readable, target: PartTarget): Promise<void> {
     if (target.from > 0) toFile();
     body.on('data', (chunk: Buffer) => {
       progress.bytes += chunk.length;
+      if (target.maxBytes !== undefined && progress.bytes > target.maxBytes) {
+        fail(new FileTooLargeError(target.maxBytes, target.maxBytes, false));
+        return;
+      }
       if (file) return;
       chunks.push(chunk);
       buffered += chunk.length;

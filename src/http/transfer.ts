@@ -2,7 +2,7 @@ import { mkdir, stat, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
 import { request, type Dispatcher } from 'undici';
-import { BodyLengthError, HttpStatusError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
+import { BodyLengthError, FileTooLargeError, HttpStatusError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
 import type { ActiveJob } from '../engine/job.js';
 import { writeBody, type TransferProgress, type TransferStart } from '../fs/part-writer.js';
 import { partPath, resolveInside } from '../fs/safe-path.js';
@@ -19,6 +19,8 @@ export interface TransferContext {
   signal: AbortSignal;
   /** Deadline for one whole attempt (--max-time); none when undefined. */
   maxTimeMs: number | undefined;
+  /** Largest file accepted (--max-filesize); none when undefined. */
+  maxFilesize: number | undefined;
   /** Folders already created in this run, so that each is made once. */
   madeDirs: Set<string>;
 }
@@ -96,12 +98,25 @@ export async function transfer(
       total = range.total ?? (total === undefined ? undefined : offset + total);
     }
 
+    if (ctx.maxFilesize !== undefined && total !== undefined && total > ctx.maxFilesize) {
+      body.destroy();
+      throw new FileTooLargeError(total, ctx.maxFilesize, true);
+    }
     const dir = dirname(finalPath);
     if (!ctx.madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       ctx.madeDirs.add(dir);
     }
-    await writeBody(body, { part, final: finalPath, from, validator: served ?? (from > 0 ? resume : undefined), total, progress, onStart });
+    await writeBody(body, {
+      part,
+      final: finalPath,
+      from,
+      validator: served ?? (from > 0 ? resume : undefined),
+      total,
+      progress,
+      onStart,
+      ...(ctx.maxFilesize === undefined ? {} : { maxBytes: ctx.maxFilesize }),
+    });
     return { bytes: progress.bytes, status: statusCode, path: job.record.out };
   } catch (error) {
     body?.destroy();

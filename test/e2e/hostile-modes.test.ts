@@ -166,6 +166,25 @@ describe('each way a server can misbehave', () => {
     expect(String(last.etag ?? '')).not.toMatch(/^"v1-/);
   });
 
+  it('--max-filesize fails larger files with FILE_TOO_LARGE, announced or found while streaming', async () => {
+    const limit = 10_000;
+    let i = 0;
+    while (expectedBody(`/clean/fits-${i}.bin`).length >= limit) i++;
+    const fits = `/clean/fits-${i}.bin`;
+    const paths = [sizedPath('/clean/', 20_000), sizedPath('/chunked/', 20_000)];
+    const { summary, records, files } = await download([...paths, fits], { maxFilesize: limit });
+    expect(summary).toMatchObject({ done: 1, failed: 2 });
+    const fails = records.filter((r) => r.t === 'fail');
+    expect(fails.map((r) => [r.seq, r.code, r.final])).toEqual([
+      [1, 'FILE_TOO_LARGE', true],
+      [2, 'FILE_TOO_LARGE', true],
+    ]);
+    expect(String(fails[0]!.error)).toMatch(/^file is \d+ bytes, over --max-filesize 10000$/);
+    expect(String(fails[1]!.error)).toBe('file is more than 10000 bytes, over --max-filesize 10000');
+    expect(server.requests.filter((p) => paths.includes(p))).toHaveLength(2); // not retried
+    expect((await files()).filter((name) => !name.endsWith('.part'))).toEqual([`fits-${i}.bin`]);
+  });
+
   it('chunked and slow bodies arrive whole', async () => {
     const paths = ['/chunked/chunked.bin', '/slow/5/slow.bin'];
     const { summary, file } = await download(paths);
