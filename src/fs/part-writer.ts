@@ -1,5 +1,5 @@
-import { createWriteStream, renameSync, writeFileSync, type WriteStream } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { closeSync, constants, createWriteStream, openSync, renameSync, unlinkSync, writeSync, type WriteStream } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BodyLengthError, FileTooLargeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
@@ -9,6 +9,24 @@ const MEMORY_BYTES = 256 * 1024;
 const MEMORY_MS = 100;
 /** Writing a small file synchronously is kept while it costs less than this on average. */
 const SYNC_BUDGET_NS = 300_000;
+
+/**
+ * How a `.part` is opened. Never through a link someone planted in the destination folder: a
+ * fresh one is created anew (after removing whatever had its name) with O_EXCL and O_NOFOLLOW;
+ * one being continued is opened with O_NOFOLLOW (and was checked to be a plain file with one
+ * link before its size was trusted, see http/transfer.ts).
+ */
+const FRESH = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
+
+/** Removes whatever has the `.part` name (a stale file, a symlink, a hard link) before a fresh start. */
+function clear(part: string): void {
+  try {
+    unlinkSync(part);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
 
 /** Live counters of one transfer; reporters read them, the transfer never waits on them. */
 export interface TransferProgress {
@@ -82,8 +100,17 @@ export function writeBody(body: Readable, target: PartTarget): Promise<void> {
     const toFile = (): void => {
       if (file || settled) return;
       clearTimeout(timer);
-      file = createWriteStream(target.part, { flags: target.from > 0 ? 'a' : 'w', highWaterMark: 4 << 20 });
-      file.once('open', () => target.onStart({ offset: target.from, validator: target.validator }));
+      let fd: number;
+      try {
+        if (target.from === 0) clear(target.part);
+        fd = openSync(target.part, target.from > 0 ? APPEND : FRESH, 0o644);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      // The .part is open (and for a fresh start, new and empty): now its version may be recorded.
+      target.onStart({ offset: target.from, validator: target.validator });
+      file = createWriteStream(target.part, { fd, highWaterMark: 4 << 20 });
       file.on('error', fail);
       for (const chunk of chunks.splice(0)) file.write(chunk);
       body.pipe(file);
@@ -134,23 +161,40 @@ const PROBE_EVERY = 256;
 
 async function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void> {
   const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  clear(part);
   if (syncCostNs > SYNC_BUDGET_NS && ++asyncWrites % PROBE_EVERY !== 0) {
-    await writeFile(part, data);
+    await writeFresh(part, data);
     await rename(part, final);
     return;
   }
   const started = process.hrtime.bigint();
-  writeFileSync(part, data);
+  const fd = openSync(part, FRESH, 0o644);
+  try {
+    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(part, final);
   const cost = Math.min(Number(process.hrtime.bigint() - started), 4 * SYNC_BUDGET_NS);
   syncCostNs = syncCostNs === 0 ? cost : syncCostNs * 0.95 + cost * 0.05;
+}
+
+/** Writes `data` to a new file at `path` (see FRESH), through the thread pool. */
+async function writeFresh(path: string, data: Buffer): Promise<void> {
+  const handle = await open(path, FRESH, 0o644);
+  try {
+    await handle.writeFile(data);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A body that broke while in memory: what arrived goes to `.part`, then its version is recorded. */
 async function keepPartial(chunks: Buffer[], target: PartTarget): Promise<void> {
   if (chunks.length === 0 || target.validator === undefined) return;
   try {
-    await writeFile(target.part, Buffer.concat(chunks));
+    clear(target.part);
+    await writeFresh(target.part, Buffer.concat(chunks));
     target.onStart({ offset: 0, validator: target.validator });
   } catch {
     // Nothing to resume from then; the next attempt starts from 0.

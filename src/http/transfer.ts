@@ -1,4 +1,4 @@
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
 import { request, type Dispatcher } from 'undici';
@@ -132,11 +132,16 @@ export async function transfer(
   }
 }
 
+/**
+ * Bytes of a `.part` that may be continued: a plain file with a single link. Anything else under
+ * that name (a symlink or a hard link someone planted) is removed and not trusted.
+ */
 async function sizeOf(path: string): Promise<number> {
-  return stat(path).then(
-    (info) => (info.isFile() ? info.size : 0),
-    () => 0,
-  );
+  const info = await lstat(path).catch(() => undefined);
+  if (!info) return 0;
+  if (info.isFile() && info.nlink === 1) return info.size;
+  await unlink(path).catch(() => undefined);
+  return 0;
 }
 
 function contentLength(value: string | string[] | undefined): number | undefined {
