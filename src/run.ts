@@ -40,6 +40,8 @@ export interface RunOptions {
   hostLimits?: ReadonlyMap<string, number>;
   siteLimits?: ReadonlyMap<string, number>;
   userAgent?: string;
+  /** Record the SHA-256 of every finished file in its done record (computed while it streams). */
+  hash?: 'sha256';
   /** A larger file fails with FILE_TOO_LARGE (known from Content-Length, or found while streaming). */
   maxFilesize?: number;
   /** Headers for every request (names in lower case); a job's own headers win. */
@@ -177,6 +179,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         signal: controller.signal,
         maxTimeMs: options.maxTimeMs,
         maxFilesize: options.maxFilesize,
+        sha256: options.hash === 'sha256',
         madeDirs: new Set([destdir]),
       },
     });

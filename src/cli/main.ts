@@ -106,6 +106,7 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       retryFailed: options.retryFailed === true,
       headers: options.header,
       maxFilesize: options.maxFilesize,
+      hash: options.hash,
       userAgent: options.userAgent,
       dryRun: options.dryRun === true,
       signal: controller.signal,

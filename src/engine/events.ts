@@ -11,7 +11,7 @@ export type DlEvent =
   | { type: 'queued'; seq: number; url: string; out: string }
   | { type: 'resolved'; jobs: number }
   | { type: 'start'; seq: number; url: string; attempt: number }
-  | { type: 'done'; seq: number; url: string; path: string; bytes: number; status: number }
+  | { type: 'done'; seq: number; url: string; path: string; bytes: number; status: number; sha256?: string }
   /** An attempt failed and the job will be tried again after `delayMs`. */
   | { type: 'retry'; seq: number; url: string; attempt: number; code: string; error: string; delayMs: number }
   /** The job failed for good. */

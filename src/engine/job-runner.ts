@@ -95,10 +95,11 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
       );
       if ('result' in outcome) {
         const { result } = outcome;
-        deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status });
+        const sha256 = result.sha256 === undefined ? {} : { sha256: result.sha256 };
+        deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status, ...sha256 });
         deps.tally.done++;
         deps.tally.bytes += result.bytes;
-        deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status });
+        deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status, ...sha256 });
         return;
       }
       const { error, decision } = outcome;

@@ -1,4 +1,5 @@
-import { closeSync, constants, createWriteStream, openSync, renameSync, unlinkSync, writeSync, type WriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, createReadStream, createWriteStream, openSync, renameSync, unlinkSync, writeSync, type WriteStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BodyLengthError, FileTooLargeError } from '../errors/errors.js';
@@ -55,6 +56,13 @@ export interface PartTarget {
   onStart(start: TransferStart): void;
   /** A body that grows past this fails with FILE_TOO_LARGE (for bodies of unknown length). */
   maxBytes?: number;
+  /** Compute the file's SHA-256 while it is written (for the done record). */
+  sha256?: boolean;
+}
+
+/** What was written: the file's SHA-256 in hex when it was asked for. */
+export interface Written {
+  sha256?: string;
 }
 
 /**
@@ -67,11 +75,17 @@ export interface PartTarget {
  * too. The version of what `.part` holds is recorded (onStart) only after `.part` holds it: a
  * crash can lose the record, but never leave one describing bytes of another version.
  */
-export function writeBody(body: Readable, target: PartTarget): Promise<void> {
+export async function writeBody(body: Readable, target: PartTarget): Promise<Written> {
   const { progress } = target;
   progress.bytes = target.from;
   progress.total = target.total;
-  return new Promise<void>((resolve, reject) => {
+  const hash = target.sha256 ? createHash('sha256') : undefined;
+  // A resumed file's digest starts with the bytes already in .part (the body waits meanwhile).
+  if (hash && target.from > 0) {
+    for await (const chunk of createReadStream(target.part, { end: target.from - 1 })) hash.update(chunk as Buffer);
+  }
+  const written = (): Written => (hash ? { sha256: hash.digest('hex') } : {});
+  return new Promise<Written>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let buffered = 0;
     let file: WriteStream | undefined;
@@ -120,6 +134,7 @@ export function writeBody(body: Readable, target: PartTarget): Promise<void> {
     if (target.from > 0) toFile();
     body.on('data', (chunk: Buffer) => {
       progress.bytes += chunk.length;
+      hash?.update(chunk);
       if (target.maxBytes !== undefined && progress.bytes > target.maxBytes) {
         fail(new FileTooLargeError(target.maxBytes, target.maxBytes, false));
         return;
@@ -139,13 +154,13 @@ export function writeBody(body: Readable, target: PartTarget): Promise<void> {
         file.once('close', () => {
           if (settled) return;
           settled = true;
-          rename(target.part, target.final).then(resolve, reject);
+          rename(target.part, target.final).then(() => resolve(written()), reject);
         });
         return; // pipe() ends the file stream, which then closes
       }
       settled = true;
       target.onStart({ offset: 0, validator: undefined });
-      writeWhole(target.part, target.final, chunks).then(resolve, reject);
+      writeWhole(target.part, target.final, chunks).then(() => resolve(written()), reject);
     });
   });
 }

@@ -21,6 +21,8 @@ export interface TransferContext {
   maxTimeMs: number | undefined;
   /** Largest file accepted (--max-filesize); none when undefined. */
   maxFilesize: number | undefined;
+  /** Record the SHA-256 of every finished file (--hash sha256). */
+  sha256: boolean;
   /** Folders already created in this run, so that each is made once. */
   madeDirs: Set<string>;
 }
@@ -30,6 +32,7 @@ export interface TransferResult {
   status: number;
   /** Final path, relative to the destination folder. */
   path: string;
+  sha256?: string;
 }
 
 /**
@@ -107,7 +110,7 @@ export async function transfer(
       await mkdir(dir, { recursive: true });
       ctx.madeDirs.add(dir);
     }
-    await writeBody(body, {
+    const written = await writeBody(body, {
       part,
       final: finalPath,
       from,
@@ -116,8 +119,9 @@ export async function transfer(
       progress,
       onStart,
       ...(ctx.maxFilesize === undefined ? {} : { maxBytes: ctx.maxFilesize }),
+      sha256: ctx.sha256,
     });
-    return { bytes: progress.bytes, status: statusCode, path: job.record.out };
+    return { bytes: progress.bytes, status: statusCode, path: job.record.out, ...written };
   } catch (error) {
     body?.destroy();
     if (signal !== ctx.signal && signal.aborted && !ctx.signal.aborted) {

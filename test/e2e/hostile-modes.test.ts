@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +184,20 @@ describe('each way a server can misbehave', () => {
     expect(String(fails[1]!.error)).toBe('file is more than 10000 bytes, over --max-filesize 10000');
     expect(server.requests.filter((p) => paths.includes(p))).toHaveLength(2); // not retried
     expect((await files()).filter((name) => !name.endsWith('.part'))).toEqual([`fits-${i}.bin`]);
+  });
+
+  it('--hash sha256 records the digest of every file, also one resumed after a break', async () => {
+    const paths = ['/clean/h1.bin', '/chunked/h2.bin', sizedPath('/slow/40/', 30_000), '/reset/2/h4.bin'];
+    const { summary, records } = await download(paths, { hash: 'sha256' });
+    expect(summary).toMatchObject({ done: 4 });
+    const urlOf = new Map(records.filter((r) => r.t === 'job').map((r) => [r.seq, new URL(String(r.url)).pathname]));
+    const dones = records.filter((r) => r.t === 'done');
+    expect(dones).toHaveLength(4);
+    for (const done of dones) {
+      const path = urlOf.get(done.seq)!;
+      expect(done.sha256, path).toBe(createHash('sha256').update(expectedBody(path)).digest('hex'));
+    }
+    expect(rangeRequests('/reset/2/h4.bin').length).toBe(2); // the digest covers bytes from three attempts
   });
 
   it('chunked and slow bodies arrive whole', async () => {
