@@ -1,4 +1,4 @@
-import { Agent, Pool, interceptors, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, Pool, interceptors, type Dispatcher } from 'undici';
 import type { Timeouts } from '../errors/classify.js';
 
 export interface DispatcherOptions {
@@ -13,16 +13,29 @@ export interface DispatcherOptions {
  * no pipelining (a slow response must not hold up the next one on the same socket), and
  * redirects followed by undici's redirect interceptor.
  */
-export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const agent = new Agent({
+export function createDispatcher(options: DispatcherOptions, env: NodeJS.ProcessEnv = process.env): Dispatcher {
+  const common = {
     connect: { timeout: options.timeouts.connectMs },
     headersTimeout: options.timeouts.headersMs,
     // undici's body timeout is the longest gap between two pieces of the body: an idle timeout.
     bodyTimeout: options.timeouts.idleMs,
+  };
+  const redirect = interceptors.redirect({ maxRedirections: options.maxRedirections });
+  // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
+  // counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
+  const variable = (name: string): string => env[name.toLowerCase()] || env[name] || '';
+  const httpProxy = variable('HTTP_PROXY');
+  const httpsProxy = variable('HTTPS_PROXY');
+  if (httpProxy || httpsProxy) {
+    return new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }).compose(redirect);
+  }
+  const agent = new Agent({
+    ...common,
     factory: (origin, opts) => {
       const url = typeof origin === 'string' ? new URL(origin) : origin;
       return new Pool(url, { ...opts, connections: options.connectionsFor(url), pipelining: 1 });
     },
   });
-  return agent.compose(interceptors.redirect({ maxRedirections: options.maxRedirections }));
+  return agent.compose(redirect);
 }
+

@@ -20,11 +20,14 @@ export interface SpawnedCli {
 }
 
 /** Starts the real CLI as a child process. stdin is a pipe only when asked for. */
-export function spawnCli(args: string[], options: { cwd: string; stdin?: 'pipe' | 'ignore' } = { cwd: process.cwd() }): SpawnedCli {
+export function spawnCli(
+  args: string[],
+  options: { cwd: string; stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = { cwd: process.cwd() },
+): SpawnedCli {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
   });
   let stdout = '';
   let stderr = '';
