@@ -14,11 +14,13 @@ import { LocalError, type DlError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
 import { readLineBatches } from './input/lines.js';
+import { lineParser } from './input/formats.js';
 import { Resolver, type NewJob } from './input/resolver.js';
+import type { InputFormat, JobSpec } from './input/spec.js';
 import { checkInputFiles, inputSources, type InputSource } from './input/sources.js';
 import { JoblogLock } from './joblog/lock.js';
 import { forEachJob, readJoblog, readJobAt, type PendingJobs } from './joblog/reader.js';
-import { JOBLOG_VERSION, now } from './joblog/records.js';
+import { JOBLOG_VERSION, jobKey, now } from './joblog/records.js';
 import { repairTornTail } from './joblog/repair.js';
 import { JoblogWriter } from './joblog/writer.js';
 import { DEFAULTS, defaultJoblog } from './options.js';
@@ -57,6 +59,8 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /** Deadline for one attempt; none by default. */
   maxTimeMs?: number;
+  /** The format of every input file; by default each file's is detected from its first entry. */
+  inputFormat?: InputFormat;
   /** Resolve only: read the inputs into the joblog and download nothing. */
   dryRun?: boolean;
   /** Also retry jobs that failed for good in earlier runs. */
@@ -213,7 +217,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       sources.length === 0
         ? Promise.resolve()
         : forEachJob(joblog, state.size, (job) => {
-            keys.add(job.url);
+            keys.add(jobKey(job.url, job.named ? job.out : undefined));
             names.reserve(job.out);
           });
     const admit = options.dryRun
@@ -221,7 +225,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       : ({ record, offset, url }: NewJob) => scheduler.submit(activeJob(record, offset, url));
     await Promise.all([
       options.dryRun ? undefined : resumePending(state.pending, scheduler, reload, controller.signal),
-      indexed.then(() => readInputs(sources, resolver, admit, controller.signal, emit)).then((complete) => {
+      indexed.then(() => readInputs(sources, resolver, admit, controller.signal, emit, options.inputFormat)).then((complete) => {
         if (complete && sources.length > 0) {
           writer.append({ t: 'eof', ts: now(), jobs: jobCount() });
           emit({ type: 'resolved', jobs: jobCount() });
@@ -277,6 +281,7 @@ async function readInputs(
   admit: (job: NewJob) => Promise<void> | undefined,
   signal: AbortSignal,
   emit: EventListener,
+  format: InputFormat | undefined,
 ): Promise<boolean> {
   for (const source of sources) {
     if (signal.aborted) return false;
@@ -284,19 +289,42 @@ async function readInputs(
     // A pipe that stays open must not keep an interrupted run waiting for its next line.
     const cut = (): void => void stream.destroy();
     signal.addEventListener('abort', cut, { once: true });
+    // Entries come out of the parser as lines go in (an aria2 entry when the next one starts).
+    const entries: JobSpec[] = [];
+    const parser = lineParser(
+      source.label,
+      {
+        entry: (spec) => entries.push(spec),
+        reject: (src, reason) => resolver.reject(src, reason),
+        warn: (src, reason) => emit({ type: 'input-warning', src, reason }),
+      },
+      format,
+    );
+    const admitAll = async (): Promise<void> => {
+      for (const spec of entries.splice(0)) {
+        const job = resolver.resolve(spec);
+        const wait = job && admit(job);
+        if (wait) await wait;
+      }
+    };
     try {
       for await (const batch of readLineBatches(stream)) {
         for (const { text, line } of batch) {
           if (signal.aborted) return false;
-          const job = resolver.resolve(text, `${source.label}:${line}`);
-          const wait = job && admit(job);
-          if (wait) await wait;
+          parser.line(text, line);
+          if (entries.length > 0) await admitAll();
+        }
+        // From a pipe, a URL must start now, not when the producer writes the next one.
+        if (source.live) {
+          parser.end();
+          await admitAll();
         }
       }
+      parser.end();
+      await admitAll();
     } catch (error) {
       if (signal.aborted) return false;
-      resolver.rejected++;
-      emit({ type: 'input-error', src: source.label, reason: `cannot read: ${classify(error).message}` });
+      resolver.reject(source.label, `cannot read: ${classify(error).message}`);
     } finally {
       signal.removeEventListener('abort', cut);
     }

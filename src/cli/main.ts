@@ -107,6 +107,7 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       headers: options.header,
       maxFilesize: options.maxFilesize,
       hash: options.hash,
+      inputFormat: options.inputFormat,
       userAgent: options.userAgent,
       dryRun: options.dryRun === true,
       signal: controller.signal,

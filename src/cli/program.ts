@@ -23,6 +23,7 @@ export interface CliOptions {
   header?: Record<string, string>;
   maxFilesize?: number;
   hash?: 'sha256';
+  inputFormat?: 'plain' | 'aria2' | 'jsonl';
   userAgent?: string;
   retries: number;
   batchRetries?: number;
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-d, --destdir <dir>', 'folder to download into').default('.', 'the current folder'))
     .addOption(new Option('-H, --header <header>', 'send this header with every request, as "Name: value" (repeatable); Authorization and Cookie are not sent to another origin after a redirect').argParser(header))
     .addOption(new Option('--user-agent <text>', 'the User-Agent header').default(undefined, `dl/${VERSION}`))
+    .addOption(new Option('--input-format <format>', 'format of the input files: plain, aria2 or jsonl (default: detected per file)').choices(['plain', 'aria2', 'jsonl']))
     .addOption(new Option('--hash <algorithm>', "record each finished file's digest in its done record, computed while it downloads").choices(['sha256']))
     .addOption(new Option('--max-filesize <size>', 'fail a file larger than this (500k, 20M, 2G), before or while it downloads (default: no limit)').argParser(size))
     .addOption(new Option('--retries <n>', 'retries after the first attempt, for transient failures').argParser(count).default(DEFAULTS.retries))

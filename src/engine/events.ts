@@ -8,6 +8,8 @@ export type DlEvent =
   /** The joblog was read: how many jobs it has and how many of them need nothing more. */
   | { type: 'plan'; jobs: number; finished: number }
   | { type: 'input-error'; src: string; reason: string }
+  /** Something in the input dl does not use (an aria2 option it ignores); not an error. */
+  | { type: 'input-warning'; src: string; reason: string }
   | { type: 'queued'; seq: number; url: string; out: string }
   | { type: 'resolved'; jobs: number }
   | { type: 'start'; seq: number; url: string; attempt: number }

@@ -87,6 +87,15 @@ export class FileTooLargeError extends DlError {
   }
 }
 
+/** The file's digest is not the checksum the input gave: retried (the server may have sent garbage), then final. */
+export class ChecksumError extends DlError {
+  readonly code = 'CHECKSUM_MISMATCH';
+  readonly retryable = true;
+  constructor(algorithm: string, expected: string, actual: string) {
+    super(`${algorithm} of the file is ${actual}, not ${expected}`);
+  }
+}
+
 /** A resumed download did not continue where the partial file ends: start again from 0. */
 export class ResumeError extends DlError {
   readonly code = 'BAD_RANGE';

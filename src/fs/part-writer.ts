@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, createReadStream, createWriteStream, openSync, renameSync, unlinkSync, writeSync, type WriteStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { BodyLengthError, FileTooLargeError } from '../errors/errors.js';
+import { BodyLengthError, ChecksumError, FileTooLargeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
 
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
@@ -56,13 +56,17 @@ export interface PartTarget {
   onStart(start: TransferStart): void;
   /** A body that grows past this fails with FILE_TOO_LARGE (for bodies of unknown length). */
   maxBytes?: number;
-  /** Compute the file's SHA-256 while it is written (for the done record). */
-  sha256?: boolean;
+  /** Digests to compute while the file is written (for the done record). */
+  digests?: readonly DigestName[];
+  /** A checksum the file must match before it gets its final name. */
+  expect?: { algorithm: DigestName; hex: string };
 }
 
-/** What was written: the file's SHA-256 in hex when it was asked for. */
+export type DigestName = 'sha256' | 'sha1' | 'md5';
+
+/** What was written: the digests (hex) that were asked for. */
 export interface Written {
-  sha256?: string;
+  digests: Partial<Record<DigestName, string>>;
 }
 
 /**
@@ -79,12 +83,23 @@ export async function writeBody(body: Readable, target: PartTarget): Promise<Wri
   const { progress } = target;
   progress.bytes = target.from;
   progress.total = target.total;
-  const hash = target.sha256 ? createHash('sha256') : undefined;
+  const names = new Set<DigestName>([...(target.digests ?? []), ...(target.expect ? [target.expect.algorithm] : [])]);
+  const hashes = [...names].map((name) => [name, createHash(name)] as const);
+  const update = (chunk: Buffer): void => {
+    for (const [, hash] of hashes) hash.update(chunk);
+  };
   // A resumed file's digest starts with the bytes already in .part (the body waits meanwhile).
-  if (hash && target.from > 0) {
-    for await (const chunk of createReadStream(target.part, { end: target.from - 1 })) hash.update(chunk as Buffer);
+  if (hashes.length > 0 && target.from > 0) {
+    for await (const chunk of createReadStream(target.part, { end: target.from - 1 })) update(chunk as Buffer);
   }
-  const written = (): Written => (hash ? { sha256: hash.digest('hex') } : {});
+  /** The digests, or the checksum error that keeps the file from its final name. */
+  const finish = (): Written | ChecksumError => {
+    const digests: Written['digests'] = {};
+    for (const [name, hash] of hashes) digests[name] = hash.digest('hex');
+    const { expect } = target;
+    if (expect && digests[expect.algorithm] !== expect.hex) return new ChecksumError(expect.algorithm, expect.hex, digests[expect.algorithm]!);
+    return { digests };
+  };
   return new Promise<Written>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let buffered = 0;
@@ -96,6 +111,7 @@ export async function writeBody(body: Readable, target: PartTarget): Promise<Wri
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      body.on('error', () => undefined); // the abort below is reported as one; nobody needs it
       body.destroy();
       const keep = (): void => reject(error);
       if (file) {
@@ -134,7 +150,7 @@ export async function writeBody(body: Readable, target: PartTarget): Promise<Wri
     if (target.from > 0) toFile();
     body.on('data', (chunk: Buffer) => {
       progress.bytes += chunk.length;
-      hash?.update(chunk);
+      update(chunk);
       if (target.maxBytes !== undefined && progress.bytes > target.maxBytes) {
         fail(new FileTooLargeError(target.maxBytes, target.maxBytes, false));
         return;
@@ -154,13 +170,19 @@ export async function writeBody(body: Readable, target: PartTarget): Promise<Wri
         file.once('close', () => {
           if (settled) return;
           settled = true;
-          rename(target.part, target.final).then(() => resolve(written()), reject);
+          const written = finish();
+          // A .part that does not match its checksum is garbage: nothing to resume from.
+          if (written instanceof ChecksumError) clear(target.part);
+          if (written instanceof ChecksumError) reject(written);
+          else rename(target.part, target.final).then(() => resolve(written), reject);
         });
         return; // pipe() ends the file stream, which then closes
       }
       settled = true;
+      const written = finish();
+      if (written instanceof ChecksumError) return reject(written);
       target.onStart({ offset: 0, validator: undefined });
-      writeWhole(target.part, target.final, chunks).then(() => resolve(written()), reject);
+      writeWhole(target.part, target.final, chunks).then(() => resolve(written), reject);
     });
   });
 }

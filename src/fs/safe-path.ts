@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { LocalError } from '../errors/errors.js';
 
@@ -13,6 +14,18 @@ export function resolveInside(destdir: string, out: string): string {
     throw new LocalError('UNSAFE_PATH', `refusing to write outside the destination folder: ${out}`, false);
   }
   return target;
+}
+
+/**
+ * Checks that a folder inside the destination folder really is inside it: a subfolder that is a
+ * symlink to somewhere else (planted, or left by a previous tool) fails with UNSAFE_PATH.
+ */
+export async function assertRealFolderInside(destdir: string, folder: string): Promise<void> {
+  const [root, real] = await Promise.all([realpath(destdir), realpath(folder)]);
+  const rel = relative(root, real);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new LocalError('UNSAFE_PATH', `refusing to write through ${folder}: it leads outside the destination folder`, false);
+  }
 }
 
 /** Where a download is written until it is complete. */

@@ -2,10 +2,11 @@ import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
 import { request, type Dispatcher } from 'undici';
-import { BodyLengthError, FileTooLargeError, HttpStatusError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
+import { BodyLengthError, FileTooLargeError, HttpStatusError, LocalError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
+import { parseChecksum } from '../input/checksum.js';
 import type { ActiveJob } from '../engine/job.js';
 import { writeBody, type TransferProgress, type TransferStart } from '../fs/part-writer.js';
-import { partPath, resolveInside } from '../fs/safe-path.js';
+import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
 
 export type { TransferProgress, TransferStart };
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
@@ -49,6 +50,8 @@ export async function transfer(
   onStart: (start: TransferStart) => void,
 ): Promise<TransferResult> {
   const finalPath = resolveInside(ctx.destdir, job.record.out);
+  const checksum = job.record.checksum === undefined ? undefined : parseChecksum(job.record.checksum);
+  if (typeof checksum === 'string') throw new LocalError('BAD_CHECKSUM', checksum, false);
   const part = partPath(finalPath);
   const signal = ctx.maxTimeMs === undefined ? ctx.signal : AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.maxTimeMs)]);
   const offset = resume ? await sizeOf(part) : 0;
@@ -89,7 +92,7 @@ export async function transfer(
     if (statusCode === 206) {
       const range = parseContentRange(first(headers['content-range']));
       if (!range || range.start !== offset || (resume && !sameVersion(resume, served))) {
-        body.destroy();
+        discard(body);
         await unlink(part).catch(() => undefined);
         throw new ResumeError(
           range && range.start !== offset
@@ -102,12 +105,13 @@ export async function transfer(
     }
 
     if (ctx.maxFilesize !== undefined && total !== undefined && total > ctx.maxFilesize) {
-      body.destroy();
+      discard(body);
       throw new FileTooLargeError(total, ctx.maxFilesize, true);
     }
     const dir = dirname(finalPath);
     if (!ctx.madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
+      await assertRealFolderInside(ctx.destdir, dir);
       ctx.madeDirs.add(dir);
     }
     const written = await writeBody(body, {
@@ -119,11 +123,13 @@ export async function transfer(
       progress,
       onStart,
       ...(ctx.maxFilesize === undefined ? {} : { maxBytes: ctx.maxFilesize }),
-      sha256: ctx.sha256,
+      digests: ctx.sha256 ? ['sha256'] : [],
+      ...(checksum ? { expect: { algorithm: checksum.algorithm, hex: checksum.hex } } : {}),
     });
-    return { bytes: progress.bytes, status: statusCode, path: job.record.out, ...written };
+    const sha256 = written.digests.sha256;
+    return { bytes: progress.bytes, status: statusCode, path: job.record.out, ...(sha256 ? { sha256 } : {}) };
   } catch (error) {
-    body?.destroy();
+    if (body) discard(body);
     if (signal !== ctx.signal && signal.aborted && !ctx.signal.aborted) {
       throw new TimeoutError('ETIMEDOUT_TOTAL', `attempt took longer than --max-time ${ctx.maxTimeMs! / 1000} s`, { cause: error });
     }
@@ -134,6 +140,15 @@ export async function transfer(
     }
     throw error;
   }
+}
+
+/**
+ * Lets a response body go. undici reports the abort as an 'error' event; with no listener that
+ * event would end the process, so one is added first.
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 /**

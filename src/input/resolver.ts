@@ -1,11 +1,13 @@
 import type { EventListener } from '../engine/events.js';
 import type { NameAllocator } from '../fs/name-allocator.js';
-import { nameFromUrl } from '../fs/naming.js';
-import type { JobRecord } from '../joblog/records.js';
+import { nameFromUrl, sanitizeName } from '../fs/naming.js';
+import { jobKey, type JobRecord } from '../joblog/records.js';
 import type { JoblogWriter } from '../joblog/writer.js';
 import type { HashSet } from '../utils/hash-set.js';
 import { redactUrl } from '../utils/redact-url.js';
-import { parseUrlLine } from './url-line.js';
+import { parseChecksum } from './checksum.js';
+import type { JobSpec } from './spec.js';
+import { checkUrl } from './url-line.js';
 
 /** A job just written to the joblog, with its parsed URL (the engine's ActiveJob is made from it). */
 export interface NewJob {
@@ -16,7 +18,7 @@ export interface NewJob {
 
 export interface ResolverDeps {
   writer: JoblogWriter;
-  /** Keys of every job in the log: a line whose key is here is a job already. */
+  /** Keys of every job in the log (see jobKey): an entry whose key is here is a job already. */
   keys: HashSet;
   names: NameAllocator;
   emit: EventListener;
@@ -25,8 +27,9 @@ export interface ResolverDeps {
 }
 
 /**
- * Turns input lines into jobs: validates, drops lines that are jobs already (same URL), picks a
- * distinct name, assigns the next seq and appends the job record, all as each line arrives.
+ * Turns input entries into jobs: validates the URL and what the input says about the file,
+ * drops entries that are jobs already (same URL and same given name), picks a distinct name,
+ * assigns the next seq and appends the job record, all as each entry arrives.
  */
 export class Resolver {
   private seq: number;
@@ -36,26 +39,64 @@ export class Resolver {
     this.seq = deps.lastSeq;
   }
 
-  /** Highest seq handed out so far (the number of jobs in the log). */
+  /** Highest seq handed out so far. */
   get lastSeq(): number {
     return this.seq;
   }
 
-  /** The new job for this line, or undefined when it is blank, a comment, rejected or known. */
-  resolve(text: string, src: string): NewJob | undefined {
-    const parsed = parseUrlLine(text);
-    if (parsed.kind === 'skip') return undefined;
-    if (parsed.kind === 'error') {
-      this.rejected++;
-      this.deps.emit({ type: 'input-error', src, reason: parsed.reason });
-      return undefined;
-    }
-    const url = parsed.url;
-    if (!this.deps.keys.add(url.href)) return undefined;
-    const out = this.deps.names.allocate(nameFromUrl(url));
-    const record: JobRecord = { t: 'job', seq: ++this.seq, url: url.href, out, src };
+  /** An input line that is not an entry: reported as `file:line: reason`, the run goes on. */
+  reject(src: string, reason: string): undefined {
+    this.rejected++;
+    this.deps.emit({ type: 'input-error', src, reason });
+    return undefined;
+  }
+
+  /** The new job for this entry, or undefined when it is rejected or a job already. */
+  resolve(spec: JobSpec): NewJob | undefined {
+    const url = checkUrl(spec.url.trim());
+    if (typeof url === 'string') return this.reject(spec.src, url);
+    const folder = spec.dir === undefined ? [] : relativePath(spec.dir, 'dir');
+    if (typeof folder === 'string') return this.reject(spec.src, folder);
+    const given = spec.out === undefined ? undefined : relativePath(spec.out, 'out');
+    if (typeof given === 'string') return this.reject(spec.src, given);
+    if (given?.length === 0) return this.reject(spec.src, 'out= names no file');
+    const checksum = spec.checksum === undefined ? undefined : parseChecksum(spec.checksum);
+    if (typeof checksum === 'string') return this.reject(spec.src, checksum);
+    const headerError = spec.headers && Object.keys(spec.headers).find((name) => !HEADER_NAME.test(name));
+    if (headerError !== undefined) return this.reject(spec.src, `not a header name: ${JSON.stringify(headerError)}`);
+
+    const named = spec.out !== undefined || spec.dir !== undefined;
+    const path = [...folder, ...(given ?? [nameFromUrl(url)])].join('/');
+    if (!this.deps.keys.add(jobKey(url.href, named ? path : undefined))) return undefined;
+    const out = this.deps.names.allocate(path);
+    const record: JobRecord = {
+      t: 'job',
+      seq: ++this.seq,
+      url: url.href,
+      out,
+      ...(folder.length > 0 ? { dir: folder.join('/') } : {}),
+      ...(checksum ? { checksum: `${checksum.label}=${checksum.hex}` } : {}),
+      ...(spec.headers ? { headers: spec.headers } : {}),
+      ...(named ? { named: true as const } : {}),
+      src: spec.src,
+    };
     const offset = this.deps.writer.append(record);
     this.deps.emit({ type: 'queued', seq: record.seq, url: redactUrl(record.url), out });
     return { record, offset, url };
   }
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * A path the input gave, as safe segments under the destination folder, or why it is refused.
+ * An absolute path counts from the destination folder (aria2 lists often say `dir=/iso_images`);
+ * drive letters, NUL bytes and `..` are refused.
+ */
+function relativePath(text: string, what: string): string[] | string {
+  if (text.includes('\0')) return `${what}= contains a NUL byte`;
+  if (/^[A-Za-z]:/.test(text)) return `${what}= names a drive: ${JSON.stringify(text)}`;
+  const segments = text.split(/[\\/]+/).filter((segment) => segment !== '' && segment !== '.');
+  if (segments.includes('..')) return `${what}= may not climb out with "..": ${JSON.stringify(text)}`;
+  return segments.map(sanitizeName);
 }

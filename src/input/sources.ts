@@ -8,13 +8,15 @@ export interface InputSource {
   /** Name used in `src` and in messages (`urls.txt:12`, `stdin:3`). */
   label: string;
   open(): Readable;
+  /** Lines arrive as a producer writes them: an entry is complete at the end of each read. */
+  live: boolean;
 }
 
 export function inputSources(inputs: readonly string[], stdin: () => Readable): InputSource[] {
   return inputs.map((input) =>
     input === '-'
-      ? { label: 'stdin', open: stdin }
-      : { label: input, open: () => createReadStream(input, { highWaterMark: 256 * 1024 }) },
+      ? { label: 'stdin', open: stdin, live: true }
+      : { label: input, open: () => createReadStream(input, { highWaterMark: 256 * 1024 }), live: false },
   );
 }
 

@@ -17,7 +17,7 @@ function str(value: string): string {
 export function encodeRecord(record: JoblogRecord): string {
   switch (record.t) {
     case 'job':
-      if (record.dir !== undefined || record.checksum !== undefined || record.headers !== undefined) break;
+      if (record.dir !== undefined || record.checksum !== undefined || record.headers !== undefined || record.named !== undefined) break;
       // A URL as the URL parser serializes it needs no escaping: quotes, backslashes, control
       // characters, spaces and non-ASCII are all percent-encoded (a job's url always is one).
       return `{"t":"job","seq":${record.seq},"url":"${record.url}","out":${str(record.out)},"src":${str(record.src)}}\n`;

@@ -26,6 +26,8 @@ export interface JobRecord {
   dir?: string;
   checksum?: string;
   headers?: Record<string, string>;
+  /** The input named the file (out= or dir=): part of what makes two lines the same job. */
+  named?: true;
   /** Where the job came from: `file:line`, or `stdin:line`. */
   src: string;
 }

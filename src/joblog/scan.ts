@@ -36,6 +36,8 @@ const ETAG = bytesOf('"etag":');
 const LAST_MODIFIED = bytesOf('"lastModified":');
 const URL_FIELD = bytesOf(',"url":"');
 const OUT_FIELD = bytesOf(',"out":"');
+/** A job the input named: its key needs the whole record (JSON.parse). */
+const NAMED = bytesOf('"named":');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const CLOSE = 0x7d;
@@ -99,6 +101,7 @@ export function scanRecord(buf: Buffer, start: number, end: number, withJobField
     }
     default: {
       if (!withJobFields) return record;
+      if (find(buf, at, end, NAMED) !== -1) return undefined;
       const url = plainString(buf, find(buf, at, end, URL_FIELD), URL_FIELD.length, end);
       const out = url === undefined ? undefined : plainString(buf, find(buf, at, end, OUT_FIELD), OUT_FIELD.length, end);
       if (url === undefined || out === undefined) return undefined;

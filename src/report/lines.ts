@@ -11,6 +11,7 @@ import type { RunStats } from './run-stats.js';
 export function problemLine(event: DlEvent): string | undefined {
   switch (event.type) {
     case 'input-error':
+    case 'input-warning':
       return `${event.src}: ${event.reason}`;
     case 'fail':
       return `failed: ${event.url}: ${event.error} [${event.code}]`;

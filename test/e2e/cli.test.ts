@@ -54,8 +54,8 @@ describe('command line', () => {
       for (const option of ['--workers', '--per-host', '--per-site', '--host-limit', '--site-limit', '--joblog', '--destdir', '--status', '--json', '--version', '--help']) {
         expect(help.stdout).toContain(option);
       }
-      expect(help.stdout).toMatch(/--workers <n>.*\(default: 8\)/s);
-      expect(help.stdout).toMatch(/--per-host <n>.*\(default: 4\)/s);
+      expect(help.stdout).toMatch(/--workers <n>.*\(default:\s+8\)/s);
+      expect(help.stdout).toMatch(/--per-host <n>.*\(default:\s+4\)/s);
       const version = await runCli(['--version'], dir);
       expect(version.code).toBe(0);
       expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);

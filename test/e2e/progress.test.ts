@@ -151,7 +151,7 @@ describe('status reports', () => {
     for (const flag of flags) expect(usage, `${flag} in docs/usage.md`).toMatch(new RegExp(`\`(-\\w, )?${flag}(?![a-z-])`));
     for (const flag of ['--workers', '--per-host', '--per-site', '--retries', '--timeout', '--progress', '--destdir']) {
       const entry = help.slice(help.indexOf(flag)).split(/\n\s+-/)[0]!;
-      expect(entry, flag).toMatch(/default: /);
+      expect(entry, flag).toMatch(/default:\s/);
     }
   });
 });

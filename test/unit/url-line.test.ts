@@ -1,39 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { checkUrl, parseUrlLine, type UrlLine } from '../../src/input/url-line.js';
+import { checkUrl } from '../../src/input/url-line.js';
 
-function url(line: UrlLine): URL {
-  if (line.kind !== 'url') throw new Error(`expected a URL, got ${JSON.stringify(line)}`);
-  return line.url;
+function url(result: URL | string): URL {
+  if (typeof result === 'string') throw new Error(`expected a URL, got ${result}`);
+  return result;
 }
 
-function reason(line: UrlLine): string {
-  if (line.kind !== 'error') throw new Error(`expected an error, got ${JSON.stringify(line)}`);
-  return line.reason;
+function reason(result: URL | string): string {
+  if (typeof result !== 'string') throw new Error(`expected a reason, got ${result.href}`);
+  return result;
 }
 
-describe('parseUrlLine', () => {
-  it('skips blank lines and comments', () => {
-    for (const text of ['', '   ', '\t', '# a comment', '   # indented comment', '#http://example.com/']) {
-      expect(parseUrlLine(text)).toEqual({ kind: 'skip' });
-    }
-  });
-
+describe('checkUrl on input lines', () => {
   it('accepts http and https URLs, trimmed', () => {
-    expect(url(parseUrlLine('http://example.com/a.jpg')).href).toBe('http://example.com/a.jpg');
-    expect(url(parseUrlLine('https://example.com/b.jpg?x=1')).href).toBe('https://example.com/b.jpg?x=1');
-    expect(url(parseUrlLine('  https://example.com/c  ')).href).toBe('https://example.com/c');
-    expect(url(parseUrlLine('HTTPS://EXAMPLE.com/D')).href).toBe('https://example.com/D');
+    expect(url(checkUrl('http://example.com/a.jpg')).href).toBe('http://example.com/a.jpg');
+    expect(url(checkUrl('https://example.com/b.jpg?x=1')).href).toBe('https://example.com/b.jpg?x=1');
+    expect(url(checkUrl('  https://example.com/c  ')).href).toBe('https://example.com/c');
+    expect(url(checkUrl('HTTPS://EXAMPLE.com/D')).href).toBe('https://example.com/D');
   });
 
   it('drops the fragment', () => {
-    const u = url(parseUrlLine('https://example.com/page.html#section-2'));
+    const u = url(checkUrl('https://example.com/page.html#section-2'));
     expect(u.hash).toBe('');
     expect(u.href).toBe('https://example.com/page.html');
   });
 
   it('rejects text that is not a URL, with a reason that quotes it', () => {
     for (const text of ['garbage', 'example.com/a.jpg', '/relative/path', 'http://']) {
-      const r = reason(parseUrlLine(text));
+      const r = reason(checkUrl(text));
       expect(r).toMatch(/not a URL/);
       expect(r).toContain(JSON.stringify(text));
     }
@@ -47,13 +41,13 @@ describe('parseUrlLine', () => {
       ['data:text/plain,hi', 'data'],
     ];
     for (const [text, scheme] of cases) {
-      const r = reason(parseUrlLine(text));
+      const r = reason(checkUrl(text));
       expect(r).toContain(`unsupported scheme "${scheme}"`);
     }
   });
 
   it('redacts credentials in the reason', () => {
-    const r = reason(parseUrlLine('ftp://alice:s3cret@example.com/file'));
+    const r = reason(checkUrl('ftp://alice:s3cret@example.com/file'));
     expect(r).not.toContain('s3cret');
     expect(r).not.toContain('alice');
     expect(r).toContain('example.com/file');
@@ -64,14 +58,14 @@ describe('parseUrlLine', () => {
   // its password in clear. The error reports and logs then leak the secret.
   it('redacts credentials in the reason even when the URL does not parse', () => {
     for (const text of ['http://alice:s3cret@example.com:99999/a', 'https://alice:s3cret@exa mple.com/a']) {
-      const r = reason(parseUrlLine(text));
+      const r = reason(checkUrl(text));
       expect(r).toMatch(/not a URL/);
       expect(r).not.toContain('s3cret');
     }
   });
 
   it('cuts very long text in the reason', () => {
-    const r = reason(parseUrlLine(`x${'y'.repeat(1000)}`));
+    const r = reason(checkUrl(`x${'y'.repeat(1000)}`));
     expect(r.length).toBeLessThan(260);
     expect(r).toContain('...');
   });

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
+import { contentFor, useServer } from '../helpers/server.js';
+
+describe('aria2 and JSON Lines input files', () => {
+  const headersOf = new Map<string, IncomingHttpHeaders>();
+  const server = useServer((req, res) => {
+    const path = req.url ?? '/';
+    headersOf.set(path, req.headers);
+    const body = contentFor(path);
+    res.writeHead(200, { 'content-length': body.length }).end(body);
+  });
+  const sha = (algorithm: string, path: string) => createHash(algorithm).update(contentFor(path)).digest('hex');
+
+  it('honours out, dir, checksum and header; a rerun adds nothing; another name is another job', async () => {
+    await withTempDir(async (dir) => {
+      const aria2 = [
+        `${server.url('/iso/file.iso')}\t${server.url('/mirror/file.iso')}`,
+        '  dir=/iso_images',
+        '  out=file.img',
+        `  checksum=sha-256=${sha('sha256', '/iso/file.iso')}`,
+        '  header=X-Job: one',
+        '  split=4',
+        server.url('/plain/bar.bin'),
+      ].join('\n');
+      await writeFile(join(dir, 'list.aria2'), aria2);
+      const jsonl = [
+        JSON.stringify({ url: server.url('/j/1.bin'), out: 'first.bin', dir: 'books/1', checksum: `sha-1=${sha('sha1', '/j/1.bin')}`, headers: { 'X-Job': 'two' } }),
+        JSON.stringify({ url: server.url('/j/2.bin') }),
+      ].join('\n');
+      await writeFile(join(dir, 'list.jsonl'), jsonl);
+
+      const first = await runCli(['-l', 'run.jsonl', '-d', 'out', 'list.aria2', 'list.jsonl'], dir);
+      expect(first.code).toBe(0);
+      expect(first.stderr).toContain('list.aria2:6: ignoring aria2 option "split"');
+      expect((await readFile(join(dir, 'out', 'iso_images', 'file.img'))).equals(contentFor('/iso/file.iso'))).toBe(true);
+      expect((await readFile(join(dir, 'out', 'bar.bin'))).equals(contentFor('/plain/bar.bin'))).toBe(true);
+      expect((await readFile(join(dir, 'out', 'books', '1', 'first.bin'))).equals(contentFor('/j/1.bin'))).toBe(true);
+      expect((await readFile(join(dir, 'out', '2.bin'))).equals(contentFor('/j/2.bin'))).toBe(true);
+      expect(headersOf.get('/iso/file.iso')!['x-job']).toBe('one');
+      expect(headersOf.get('/j/1.bin')!['x-job']).toBe('two');
+      expect(headersOf.get('/j/2.bin')!['x-job']).toBeUndefined();
+      expect(headersOf.has('/mirror/file.iso')).toBe(false);
+      const jobs = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'job');
+      expect(jobs[0]).toMatchObject({ out: 'iso_images/file.img', dir: 'iso_images', named: true, src: 'list.aria2:1', checksum: `sha-256=${sha('sha256', '/iso/file.iso')}` });
+
+      // The same inputs again: the same jobs, nothing requested.
+      const before = server.requests.length;
+      expect((await runCli(['-l', 'run.jsonl', '-d', 'out', 'list.aria2', 'list.jsonl'], dir)).code).toBe(0);
+      expect(server.requests.length).toBe(before);
+      // The same URL under another name is another job.
+      await writeFile(join(dir, 'again.jsonl'), JSON.stringify({ url: server.url('/j/2.bin'), out: 'copy.bin' }));
+      expect((await runCli(['-l', 'run.jsonl', '-d', 'out', 'again.jsonl'], dir)).code).toBe(0);
+      expect((await readFile(join(dir, 'out', 'copy.bin'))).equals(contentFor('/j/2.bin'))).toBe(true);
+    });
+  });
+
+  it('a checksum mismatch is retried, then fails with CHECKSUM_MISMATCH, and no file appears', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'list.jsonl'), JSON.stringify({ url: server.url('/bad/sum.bin'), checksum: `sha-256=${'0'.repeat(64)}` }));
+      const result = await runCli(['--retries', '1', '--retry-wait', '0.01', '-l', 'run.jsonl', '-d', 'out', 'list.jsonl'], dir);
+      expect(result.code).toBe(1);
+      const fails = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'fail');
+      expect(fails.map((r) => [r.code, r.final])).toEqual([
+        ['CHECKSUM_MISMATCH', false],
+        ['CHECKSUM_MISMATCH', true],
+      ]);
+      expect(await readdir(join(dir, 'out'))).toEqual([]);
+    });
+  });
+
+  it('refuses names and folders that would leave the destination folder, and writes nothing outside it', async () => {
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'out'));
+      await mkdir(join(dir, 'elsewhere'));
+      await symlink(join(dir, 'elsewhere'), join(dir, 'out', 'trap'));
+      const lines = [
+        { url: server.url('/e/1.bin'), out: '../../escape-1.bin' },
+        { url: server.url('/e/2.bin'), dir: 'a/../../..' },
+        { url: server.url('/e/3.bin'), out: 'C:\\Windows\\escape-3.bin' },
+        { url: server.url('/e/4.bin'), out: 'nul\u0000byte.bin' },
+        { url: server.url('/e/5.bin'), checksum: 'crc32=1234' },
+        { url: server.url('/e/6.bin'), dir: 'trap' },
+        { url: server.url('/e/7.bin'), out: '/etc/passwd' },
+      ].map((entry) => JSON.stringify(entry));
+      await writeFile(join(dir, 'list.jsonl'), lines.join('\n'));
+      const result = await runCli(['-l', 'run.jsonl', '-d', 'out', 'list.jsonl'], dir);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('list.jsonl:1: out= may not climb out with ".."');
+      expect(result.stderr).toContain('list.jsonl:2: dir= may not climb out with ".."');
+      expect(result.stderr).toContain('list.jsonl:3: out= names a drive');
+      expect(result.stderr).toContain('list.jsonl:4: out= contains a NUL byte');
+      expect(result.stderr).toContain('list.jsonl:5: checksum must be sha-256=HEX');
+      expect(result.stderr).toMatch(/failed: .*\/e\/6\.bin: refusing to write through .*trap: it leads outside the destination folder \[UNSAFE_PATH\]/);
+      // An absolute out= counts from the destination folder.
+      expect((await readFile(join(dir, 'out', 'etc', 'passwd'))).equals(contentFor('/e/7.bin'))).toBe(true);
+      expect(await readdir(join(dir, 'elsewhere'))).toEqual([]);
+      expect((await readdir(dir)).sort()).toEqual(['elsewhere', 'list.jsonl', 'out', 'run.jsonl']);
+    });
+  });
+});
