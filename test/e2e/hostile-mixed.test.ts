@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
-import { expectedBody, hostileHandler, hostileList, nameOf, type HostileMix } from '../helpers/hostile-server.js';
+import { expectedBody, hostileHandler, hostileList, nameOf, wrongFiles, type HostileMix } from '../helpers/hostile-server.js';
 import { useServers } from '../helpers/server.js';
 
 /**
@@ -37,12 +37,7 @@ describe('300 URLs over 4 misbehaving servers, default options', () => {
 
       // Every recoverable file is byte for byte the last version the server had.
       const out = join(dir, 'out');
-      const wrong: string[] = [];
-      for (const path of recoverable) {
-        const got = await readFile(join(out, nameOf(path))).catch(() => undefined);
-        if (!got || !got.equals(expectedBody(path))) wrong.push(`${path}: ${got ? `${got.length} bytes, differs` : 'missing'}`);
-      }
-      expect(wrong).toEqual([]);
+      expect(await wrongFiles(out, recoverable)).toEqual([]);
       // Nothing else under a final name, and no .part of a recovered file (nor of a failed one).
       expect((await readdir(out)).sort()).toEqual(recoverable.map(nameOf).sort());
 

@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, spawnCli, waitFor, withTempDir, type Record as LogRecord } from '../helpers/cli.js';
-import { expectedBody, hostileHandler, hostileList, nameOf, type HostileMix } from '../helpers/hostile-server.js';
+import { expectedBody, hostileHandler, hostileList, nameOf, wrongFiles, type HostileMix } from '../helpers/hostile-server.js';
 import { useServers } from '../helpers/server.js';
 
 const KILLS = 10;
@@ -122,12 +122,7 @@ describe('SIGKILL at ten random moments, restarting the same command each time',
       expect(last.stderr).not.toMatch(/\n\s+at /);
       expect(last.code).toBe(1); // the permanent failures
 
-      const wrong: string[] = [];
-      for (const path of recoverable) {
-        const got = await readFile(join(out, nameOf(path))).catch(() => undefined);
-        if (!got || !got.equals(expectedBody(path))) wrong.push(`${path}: ${got ? `${got.length} bytes, differs` : 'missing'}`);
-      }
-      expect(wrong).toEqual([]);
+      expect(await wrongFiles(out, recoverable)).toEqual([]);
       expect((await readdir(out)).sort()).toEqual(recoverable.map(nameOf).sort());
 
       const status = JSON.parse((await runCli(['--joblog', joblog, '--status', '--json'], dir)).stdout) as {

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { contentFor, type Handler } from './server.js';
 
@@ -189,3 +191,13 @@ export function hostileList(mix: HostileMix): { recoverable: string[]; permanent
 
 /** The file name dl gives a hostile path (every name in a hostile list is unique). */
 export const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+
+/** The recoverable paths whose file in `out` is missing or not byte for byte the last version. */
+export async function wrongFiles(out: string, recoverable: readonly string[]): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const path of recoverable) {
+    const got = await readFile(join(out, nameOf(path))).catch(() => undefined);
+    if (!got || !got.equals(expectedBody(path))) wrong.push(`${path}: ${got ? `${got.length} bytes, differs` : 'missing'}`);
+  }
+  return wrong;
+}
