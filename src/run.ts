@@ -15,7 +15,8 @@ import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
 import { readLineBatches } from './input/lines.js';
 import { lineParser } from './input/formats.js';
-import { Resolver, type NewJob } from './input/resolver.js';
+import { ExistingFiles } from './fs/existing-files.js';
+import { Resolver, type ConflictPolicy, type NewJob } from './input/resolver.js';
 import type { InputFormat, JobSpec } from './input/spec.js';
 import { checkInputFiles, inputSources, type InputSource } from './input/sources.js';
 import { JoblogLock } from './joblog/lock.js';
@@ -59,6 +60,8 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /** Deadline for one attempt; none by default. */
   maxTimeMs?: number;
+  /** A new job's name is taken by a file this joblog did not write: another name (default), skip it, or replace it. */
+  onConflict?: ConflictPolicy;
   /** The format of every input file; by default each file's is detected from its first entry. */
   inputFormat?: InputFormat;
   /** Resolve only: read the inputs into the joblog and download nothing. */
@@ -208,7 +211,15 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     // Sized for the log's jobs up front: no rehashing (and no double-size moment) while indexing.
     const keys = new HashSet(64, state.jobs + 1024);
     const names = new NameAllocator(state.jobs + 1024);
-    const resolver = new Resolver({ writer, keys, names, emit, lastSeq: state.lastSeq });
+    const resolver = new Resolver({
+      writer,
+      keys,
+      names,
+      emit,
+      lastSeq: state.lastSeq,
+      existing: new ExistingFiles(destdir),
+      onConflict: options.onConflict ?? 'rename',
+    });
     const jobCount = (): number => state.jobs + (resolver.lastSeq - state.lastSeq);
     const sources = inputSources(options.inputs, options.stdin ?? (() => process.stdin));
     // Pending jobs start first; the URLs and names of the log's jobs (for new input lines) are
@@ -235,7 +246,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     await scheduler.idle();
     await writer.flush().catch(() => undefined); // a write failure has already stopped the run
 
-    const done = state.doneCount + tally.done;
+    const done = state.doneCount + tally.done + resolver.skippedExisting;
     const failed = state.failedCount + tally.failed;
     const jobs = jobCount();
     const summary: RunSummary = {

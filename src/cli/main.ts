@@ -108,6 +108,7 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       maxFilesize: options.maxFilesize,
       hash: options.hash,
       inputFormat: options.inputFormat,
+      onConflict: options.onConflict,
       userAgent: options.userAgent,
       dryRun: options.dryRun === true,
       signal: controller.signal,

@@ -24,6 +24,7 @@ export interface CliOptions {
   maxFilesize?: number;
   hash?: 'sha256';
   inputFormat?: 'plain' | 'aria2' | 'jsonl';
+  onConflict: 'rename' | 'skip' | 'overwrite';
   userAgent?: string;
   retries: number;
   batchRetries?: number;
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-H, --header <header>', 'send this header with every request, as "Name: value" (repeatable); Authorization and Cookie are not sent to another origin after a redirect').argParser(header))
     .addOption(new Option('--user-agent <text>', 'the User-Agent header').default(undefined, `dl/${VERSION}`))
     .addOption(new Option('--input-format <format>', 'format of the input files: plain, aria2 or jsonl (default: detected per file)').choices(['plain', 'aria2', 'jsonl']))
+    .addOption(new Option('--on-conflict <policy>', 'when a file this joblog did not write has a new job\'s name: rename (name.1.ext), skip (count it as done) or overwrite').choices(['rename', 'skip', 'overwrite']).default('rename'))
     .addOption(new Option('--hash <algorithm>', "record each finished file's digest in its done record, computed while it downloads").choices(['sha256']))
     .addOption(new Option('--max-filesize <size>', 'fail a file larger than this (500k, 20M, 2G), before or while it downloads (default: no limit)').argParser(size))
     .addOption(new Option('--retries <n>', 'retries after the first attempt, for transient failures').argParser(count).default(DEFAULTS.retries))

@@ -1,7 +1,8 @@
 import type { EventListener } from '../engine/events.js';
 import type { NameAllocator } from '../fs/name-allocator.js';
 import { nameFromUrl, sanitizeName } from '../fs/naming.js';
-import { jobKey, type JobRecord } from '../joblog/records.js';
+import type { ExistingFiles } from '../fs/existing-files.js';
+import { jobKey, now, type JobRecord } from '../joblog/records.js';
 import type { JoblogWriter } from '../joblog/writer.js';
 import type { HashSet } from '../utils/hash-set.js';
 import { redactUrl } from '../utils/redact-url.js';
@@ -16,6 +17,9 @@ export interface NewJob {
   url: URL;
 }
 
+/** What to do when a job's name is taken by a file this joblog did not write. */
+export type ConflictPolicy = 'rename' | 'skip' | 'overwrite';
+
 export interface ResolverDeps {
   writer: JoblogWriter;
   /** Keys of every job in the log (see jobKey): an entry whose key is here is a job already. */
@@ -24,6 +28,9 @@ export interface ResolverDeps {
   emit: EventListener;
   /** Highest seq in the log before this run. */
   lastSeq: number;
+  /** Files already in the destination folder, and what to do when a new job's name is one. */
+  existing: ExistingFiles;
+  onConflict: ConflictPolicy;
 }
 
 /**
@@ -34,6 +41,8 @@ export interface ResolverDeps {
 export class Resolver {
   private seq: number;
   rejected = 0;
+  /** Jobs recorded as done because their file was already there (--on-conflict skip). */
+  skippedExisting = 0;
 
   constructor(private readonly deps: ResolverDeps) {
     this.seq = deps.lastSeq;
@@ -68,7 +77,11 @@ export class Resolver {
     const named = spec.out !== undefined || spec.dir !== undefined;
     const path = [...folder, ...(given ?? [nameFromUrl(url)])].join('/');
     if (!this.deps.keys.add(jobKey(url.href, named ? path : undefined))) return undefined;
-    const out = this.deps.names.allocate(path);
+    // The joblog's own jobs have their names reserved already: a file found under a new job's
+    // name is someone else's.
+    let out = this.deps.names.allocate(path);
+    const taken = this.deps.onConflict !== 'overwrite' && this.deps.existing.has(out);
+    while (taken && this.deps.onConflict === 'rename' && this.deps.existing.has(out)) out = this.deps.names.allocate(path);
     const record: JobRecord = {
       t: 'job',
       seq: ++this.seq,
@@ -82,6 +95,12 @@ export class Resolver {
     };
     const offset = this.deps.writer.append(record);
     this.deps.emit({ type: 'queued', seq: record.seq, url: redactUrl(record.url), out });
+    if (taken && this.deps.onConflict === 'skip') {
+      // The file there counts as this job's: done, with status 0 (nothing was requested).
+      this.deps.writer.append({ t: 'done', seq: record.seq, ts: now(), bytes: this.deps.existing.sizeOf(out), path: out, status: 0 });
+      this.skippedExisting++;
+      return undefined;
+    }
     return { record, offset, url };
   }
 }

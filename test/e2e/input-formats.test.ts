@@ -103,3 +103,36 @@ describe('aria2 and JSON Lines input files', () => {
     });
   });
 });
+
+describe('--on-conflict: a file this joblog did not write has a new job\'s name', () => {
+  const server = useServer((req, res) => {
+    const body = contentFor(req.url ?? '/');
+    res.writeHead(200, { 'content-length': body.length }).end(body);
+  });
+
+  it.each([
+    ['rename', 'theirs', ['photo.1.jpg', 'photo.jpg']],
+    ['skip', 'theirs', ['photo.jpg']],
+    ['overwrite', 'ours', ['photo.jpg']],
+  ] as const)('%s', async (policy, inPhoto, files) => {
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'out'));
+      await writeFile(join(dir, 'out', 'photo.jpg'), 'theirs');
+      await writeFile(join(dir, 'urls.txt'), server.url('/p/photo.jpg'));
+      const before = server.requests.length;
+      const result = await runCli(['--on-conflict', policy, '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(result.code).toBe(0);
+      expect((await readdir(join(dir, 'out'))).sort()).toEqual([...files].sort());
+      const photo = await readFile(join(dir, 'out', 'photo.jpg'));
+      expect(inPhoto === 'theirs' ? photo.toString() : photo.equals(contentFor('/p/photo.jpg'))).toBe(inPhoto === 'theirs' ? 'theirs' : true);
+      if (policy === 'rename') expect((await readFile(join(dir, 'out', 'photo.1.jpg'))).equals(contentFor('/p/photo.jpg'))).toBe(true);
+      expect(server.requests.length - before).toBe(policy === 'skip' ? 0 : 1);
+      // Decided once: the same command again changes nothing and requests nothing.
+      const again = await runCli(['--on-conflict', policy, '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(again.code).toBe(0);
+      expect(server.requests.length - before).toBe(policy === 'skip' ? 0 : 1);
+      const status = JSON.parse((await runCli(['-l', 'run.jsonl', '--status', '--json'], dir)).stdout) as Record<string, unknown>;
+      expect(status).toMatchObject({ jobs: 1, done: 1, pending: 0 });
+    });
+  });
+});

@@ -40,13 +40,20 @@ describe('links planted in the destination folder', () => {
     }
   });
 
-  it('a symlink at the final name is replaced, not written through', async () => {
+  it('a symlink at the final name is never written through: another name, or replaced', async () => {
     const path = '/clean/final.bin';
-    const { out, outside, options } = await setup([path]);
-    await symlink(outside, join(out, 'final.bin'));
-    expect(await run(options)).toMatchObject({ done: 1 });
-    expect(await readFile(outside, 'utf8')).toBe('must stay as it is');
-    expect((await lstat(join(out, 'final.bin'))).isSymbolicLink()).toBe(false);
+    // Default (--on-conflict rename): the job takes another name, the link stays as it was.
+    const renamed = await setup([path]);
+    await symlink(renamed.outside, join(renamed.out, 'final.bin'));
+    expect(await run(renamed.options)).toMatchObject({ done: 1 });
+    expect(await readFile(renamed.outside, 'utf8')).toBe('must stay as it is');
+    expect((await readFile(join(renamed.out, 'final.1.bin'))).equals(expectedBody(path))).toBe(true);
+    // --on-conflict overwrite: the rename replaces the link itself.
+    const replaced = await setup([path]);
+    await symlink(replaced.outside, join(replaced.out, 'final.bin'));
+    expect(await run({ ...replaced.options, onConflict: 'overwrite' })).toMatchObject({ done: 1 });
+    expect(await readFile(replaced.outside, 'utf8')).toBe('must stay as it is');
+    expect((await lstat(join(replaced.out, 'final.bin'))).isSymbolicLink()).toBe(false);
   });
 
   it('a link put where a resumable .part was is not resumed into', async () => {

@@ -1,0 +1,44 @@
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { HashSet } from '../utils/hash-set.js';
+
+/**
+ * Names already in the destination folder's folders, each listed once when a job first wants a
+ * name in it (a stat per job would cost seconds at a million jobs). Compared without case, like
+ * the names jobs get. Files that appear after the listing are not seen; the final rename replaces
+ * them, as it would without this check.
+ */
+export class ExistingFiles {
+  private readonly folders = new Map<string, HashSet>();
+
+  constructor(private readonly destdir: string) {}
+
+  /** Size of what is at `path` (0 when it is gone or not a file). */
+  sizeOf(path: string): number {
+    try {
+      const info = lstatSync(join(this.destdir, path));
+      return info.isFile() ? info.size : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Whether `path` (relative, `/`-separated) names something that is already there. */
+  has(path: string): boolean {
+    const slash = path.lastIndexOf('/');
+    const folder = path.slice(0, slash + 1);
+    let names = this.folders.get(folder);
+    if (!names) {
+      let listing: string[] = [];
+      try {
+        listing = readdirSync(join(this.destdir, folder));
+      } catch {
+        // A folder that does not exist yet holds nothing.
+      }
+      names = new HashSet(32, listing.length, true);
+      for (const name of listing) names.add(name);
+      this.folders.set(folder, names);
+    }
+    return names.has(path.slice(slash + 1));
+  }
+}
