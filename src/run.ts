@@ -13,6 +13,7 @@ import { classify } from './errors/classify.js';
 import { LocalError, type DlError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
+import { CookieJar } from './http/cookie-jar.js';
 import { readLineBatches } from './input/lines.js';
 import { lineParser } from './input/formats.js';
 import { ExistingFiles } from './fs/existing-files.js';
@@ -60,6 +61,8 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /** Deadline for one attempt; none by default. */
   maxTimeMs?: number;
+  /** A Netscape cookies.txt file whose cookies are sent with matching requests. */
+  cookies?: string;
   /** A new job's name is taken by a file this joblog did not write: another name (default), skip it, or replace it. */
   onConflict?: ConflictPolicy;
   /** The format of every input file; by default each file's is detected from its first entry. */
@@ -93,6 +96,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   const joblog = resolve(options.joblog ?? defaultJoblog(destdir));
 
   await checkInputFiles(options.inputs);
+  const cookies = options.cookies === undefined ? undefined : await CookieJar.load(options.cookies);
   await prepareDestdir(destdir);
   await mkdir(dirname(joblog), { recursive: true });
   const lock = await JoblogLock.acquire(joblog);
@@ -187,6 +191,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         maxTimeMs: options.maxTimeMs,
         maxFilesize: options.maxFilesize,
         sha256: options.hash === 'sha256',
+        cookies,
         madeDirs: new Set([destdir]),
       },
     });

@@ -109,6 +109,7 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       hash: options.hash,
       inputFormat: options.inputFormat,
       onConflict: options.onConflict,
+      cookies: options.cookies,
       userAgent: options.userAgent,
       dryRun: options.dryRun === true,
       signal: controller.signal,

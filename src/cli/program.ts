@@ -25,6 +25,7 @@ export interface CliOptions {
   hash?: 'sha256';
   inputFormat?: 'plain' | 'aria2' | 'jsonl';
   onConflict: 'rename' | 'skip' | 'overwrite';
+  cookies?: string;
   userAgent?: string;
   retries: number;
   batchRetries?: number;
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-l, --joblog <file>', `joblog to record and resume the run (default: <destdir>/${DEFAULT_JOBLOG_NAME})`))
     .addOption(new Option('-d, --destdir <dir>', 'folder to download into').default('.', 'the current folder'))
     .addOption(new Option('-H, --header <header>', 'send this header with every request, as "Name: value" (repeatable); Authorization and Cookie are not sent to another origin after a redirect').argParser(header))
+    .addOption(new Option('--cookies <file>', 'send the cookies of a Netscape cookies.txt file (as browsers\' exporters, yt-dlp and gallery-dl write) with matching requests'))
     .addOption(new Option('--user-agent <text>', 'the User-Agent header').default(undefined, `dl/${VERSION}`))
     .addOption(new Option('--input-format <format>', 'format of the input files: plain, aria2 or jsonl (default: detected per file)').choices(['plain', 'aria2', 'jsonl']))
     .addOption(new Option('--on-conflict <policy>', 'when a file this joblog did not write has a new job\'s name: rename (name.1.ext), skip (count it as done) or overwrite').choices(['rename', 'skip', 'overwrite']).default('rename'))

@@ -9,6 +9,7 @@ import { writeBody, type TransferProgress, type TransferStart } from '../fs/part
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
 
 export type { TransferProgress, TransferStart };
+import type { CookieJar } from './cookie-jar.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
 
 export interface TransferContext {
@@ -24,6 +25,8 @@ export interface TransferContext {
   maxFilesize: number | undefined;
   /** Record the SHA-256 of every finished file (--hash sha256). */
   sha256: boolean;
+  /** Cookies to send (--cookies); joined with a Cookie header given some other way. */
+  cookies: CookieJar | undefined;
   /** Folders already created in this run, so that each is made once. */
   madeDirs: Set<string>;
 }
@@ -65,6 +68,7 @@ export async function transfer(
       headers: {
         ...ctx.headers,
         ...job.record.headers,
+        ...cookieHeader(ctx, job),
         ...(validator ? { range: `bytes=${offset}-`, 'if-range': validator } : {}),
       },
       signal,
@@ -140,6 +144,14 @@ export async function transfer(
     }
     throw error;
   }
+}
+
+/** The Cookie header: the jar's cookies for this URL, after any given with -H or by the input. */
+function cookieHeader(ctx: TransferContext, job: ActiveJob): Record<string, string> {
+  const fromJar = ctx.cookies?.headerFor(job.url);
+  if (!fromJar) return {};
+  const given = job.record.headers?.cookie ?? ctx.headers.cookie;
+  return { cookie: given ? `${given}; ${fromJar}` : fromJar };
 }
 
 /**

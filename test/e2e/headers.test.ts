@@ -66,3 +66,35 @@ describe('request headers', () => {
     });
   });
 });
+
+describe('--cookies', () => {
+  const seen: Array<{ path: string; headers: IncomingHttpHeaders }> = [];
+  const server = useServer(recording(seen));
+
+  it('sends the cookies of a cookies.txt file that match each request, and never prints them', async () => {
+    await withTempDir(async (dir) => {
+      const jar = [
+        '# Netscape HTTP Cookie File',
+        '127.0.0.1\tFALSE\t/c\tFALSE\t0\tsession\tabc123',
+        '127.0.0.1\tFALSE\t/\tTRUE\t0\tsecureonly\tnope',
+        '127.0.0.1\tFALSE\t/\tFALSE\t1\texpired\told',
+        'example.org\tTRUE\t/\tFALSE\t0\tother\tsite',
+        '#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t4102444800\thttp\tonly',
+        '',
+      ].join('\n');
+      await writeFile(join(dir, 'cookies.txt'), jar);
+      await writeFile(join(dir, 'urls.txt'), [server.url('/c/x.bin'), server.url('/d/y.bin'), server.url('/cat/z.bin')].join('\n'));
+      const result = await runCli(['--json', '--cookies', 'cookies.txt', '-H', 'Cookie: given=1', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(result.code).toBe(0);
+      const cookie = (path: string) => seen.find((r) => r.path === path)!.headers.cookie;
+      expect(cookie('/c/x.bin')).toBe('given=1; session=abc123; http=only');
+      expect(cookie('/d/y.bin')).toBe('given=1; http=only');
+      expect(cookie('/cat/z.bin')).toBe('given=1; http=only'); // "/c" is not a prefix path of "/cat"
+      for (const text of [result.stdout, result.stderr, await readFile(join(dir, 'run.jsonl'), 'utf8')]) expect(text).not.toContain('abc123');
+
+      const missing = await runCli(['--cookies', 'nope.txt', '-l', 'run2.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('cannot read the cookies file nope.txt: no such file');
+    });
+  });
+});

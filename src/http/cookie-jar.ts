@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors/errors.js';
+
+interface Cookie {
+  /** Lower case, without a leading dot. */
+  domain: string;
+  /** Also sent to subdomains (the file's flag, or a leading dot). */
+  subdomains: boolean;
+  path: string;
+  secure: boolean;
+  /** Seconds since the epoch; 0 for a session cookie. */
+  expires: number;
+  name: string;
+  value: string;
+}
+
+/**
+ * Cookies from a Netscape cookies.txt file (what browsers' exporters, yt-dlp and gallery-dl
+ * write): tab-separated domain, include-subdomains, path, secure, expiry, name, value; `#` lines
+ * are comments except `#HttpOnly_` ones. Read once; the values never appear in dl's output.
+ */
+export class CookieJar {
+  private constructor(private readonly cookies: readonly Cookie[]) {}
+
+  static async load(path: string, nowSeconds = Date.now() / 1000): Promise<CookieJar> {
+    const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read the cookies file ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+    });
+    const cookies: Cookie[] = [];
+    text.split(/\r?\n/).forEach((raw, index) => {
+      let line = raw;
+      if (line.startsWith('#HttpOnly_')) line = line.slice('#HttpOnly_'.length);
+      else if (line.startsWith('#') || line.trim() === '') return;
+      const fields = line.split('\t');
+      if (fields.length < 7) throw new UsageError(`${path}:${index + 1}: not a cookies.txt line (7 tab-separated fields)`);
+      const [domain = '', flag, cookiePath, secure, expires, name = '', ...value] = fields;
+      const expiry = Number(expires);
+      if (expiry !== 0 && expiry < nowSeconds) return; // expired
+      cookies.push({
+        domain: domain.toLowerCase().replace(/^\./, ''),
+        subdomains: flag === 'TRUE' || domain.startsWith('.'),
+        path: cookiePath || '/',
+        secure: secure === 'TRUE',
+        expires: expiry,
+        name,
+        value: value.join('\t'),
+      });
+    });
+    return new CookieJar(cookies);
+  }
+
+  /** The Cookie header for a request to `url`, or undefined when no cookie applies. */
+  headerFor(url: URL): string | undefined {
+    const host = url.hostname.toLowerCase();
+    const pairs: string[] = [];
+    for (const cookie of this.cookies) {
+      if (cookie.secure && url.protocol !== 'https:') continue;
+      const domainMatches = host === cookie.domain || (cookie.subdomains && host.endsWith(`.${cookie.domain}`));
+      if (!domainMatches || !pathMatches(url.pathname, cookie.path)) continue;
+      pairs.push(`${cookie.name}=${cookie.value}`);
+    }
+    return pairs.length > 0 ? pairs.join('; ') : undefined;
+  }
+}
+
+/** RFC 6265 path-match: the same path, or below it. */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
+}
