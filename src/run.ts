@@ -61,6 +61,8 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /** Deadline for one attempt; none by default. */
   maxTimeMs?: number;
+  /** Name files after the response's Content-Disposition header when it gives a name. */
+  contentDisposition?: boolean;
   /** A Netscape cookies.txt file whose cookies are sent with matching requests. */
   cookies?: string;
   /** A new job's name is taken by a file this joblog did not write: another name (default), skip it, or replace it. */
@@ -192,6 +194,8 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         maxFilesize: options.maxFilesize,
         sha256: options.hash === 'sha256',
         cookies,
+        // The resolver (made below) names files; transfers only ask once they run.
+        names: options.contentDisposition ? { claimName: (path: string) => resolver.claimName(path) } : undefined,
         madeDirs: new Set([destdir]),
       },
     });

@@ -110,6 +110,7 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
       inputFormat: options.inputFormat,
       onConflict: options.onConflict,
       cookies: options.cookies,
+      contentDisposition: options.contentDisposition === true,
       userAgent: options.userAgent,
       dryRun: options.dryRun === true,
       signal: controller.signal,

@@ -26,6 +26,7 @@ export interface CliOptions {
   inputFormat?: 'plain' | 'aria2' | 'jsonl';
   onConflict: 'rename' | 'skip' | 'overwrite';
   cookies?: string;
+  contentDisposition?: boolean;
   userAgent?: string;
   retries: number;
   batchRetries?: number;
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--cookies <file>', 'send the cookies of a Netscape cookies.txt file (as browsers\' exporters, yt-dlp and gallery-dl write) with matching requests'))
     .addOption(new Option('--user-agent <text>', 'the User-Agent header').default(undefined, `dl/${VERSION}`))
     .addOption(new Option('--input-format <format>', 'format of the input files: plain, aria2 or jsonl (default: detected per file)').choices(['plain', 'aria2', 'jsonl']))
+    .addOption(new Option('--content-disposition', "name files after the server's Content-Disposition header when it gives a name (still made safe, still inside the destination folder)"))
     .addOption(new Option('--on-conflict <policy>', 'when a file this joblog did not write has a new job\'s name: rename (name.1.ext), skip (count it as done) or overwrite').choices(['rename', 'skip', 'overwrite']).default('rename'))
     .addOption(new Option('--hash <algorithm>', "record each finished file's digest in its done record, computed while it downloads").choices(['sha256']))
     .addOption(new Option('--max-filesize <size>', 'fail a file larger than this (500k, 20M, 2G), before or while it downloads (default: no limit)').argParser(size))

@@ -9,7 +9,9 @@ import { writeBody, type TransferProgress, type TransferStart } from '../fs/part
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
 
 export type { TransferProgress, TransferStart };
+import type { NameClaim } from '../input/resolver.js';
 import type { CookieJar } from './cookie-jar.js';
+import { nameFromDisposition } from './disposition.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
 
 export interface TransferContext {
@@ -27,6 +29,8 @@ export interface TransferContext {
   sha256: boolean;
   /** Cookies to send (--cookies); joined with a Cookie header given some other way. */
   cookies: CookieJar | undefined;
+  /** Name files after the response's Content-Disposition, when it gives one (--content-disposition). */
+  names: NameClaim | undefined;
   /** Folders already created in this run, so that each is made once. */
   madeDirs: Set<string>;
 }
@@ -52,7 +56,7 @@ export async function transfer(
   resume: Validator | undefined,
   onStart: (start: TransferStart) => void,
 ): Promise<TransferResult> {
-  const finalPath = resolveInside(ctx.destdir, job.record.out);
+  let finalPath = resolveInside(ctx.destdir, job.record.out);
   const checksum = job.record.checksum === undefined ? undefined : parseChecksum(job.record.checksum);
   if (typeof checksum === 'string') throw new LocalError('BAD_CHECKSUM', checksum, false);
   const part = partPath(finalPath);
@@ -108,6 +112,14 @@ export async function transfer(
       total = range.total ?? (total === undefined ? undefined : offset + total);
     }
 
+    // A name from the response: the .part keeps the job's name (a resume finds it), the file
+    // gets this one, recorded in the done record.
+    let out = job.record.out;
+    const given = ctx.names && nameFromDisposition(first(headers['content-disposition']));
+    if (given && given !== out.slice(out.lastIndexOf('/') + 1)) {
+      out = ctx.names!.claimName(out.slice(0, out.lastIndexOf('/') + 1) + given);
+      finalPath = resolveInside(ctx.destdir, out);
+    }
     if (ctx.maxFilesize !== undefined && total !== undefined && total > ctx.maxFilesize) {
       discard(body);
       throw new FileTooLargeError(total, ctx.maxFilesize, true);
@@ -131,7 +143,7 @@ export async function transfer(
       ...(checksum ? { expect: { algorithm: checksum.algorithm, hex: checksum.hex } } : {}),
     });
     const sha256 = written.digests.sha256;
-    return { bytes: progress.bytes, status: statusCode, path: job.record.out, ...(sha256 ? { sha256 } : {}) };
+    return { bytes: progress.bytes, status: statusCode, path: out, ...(sha256 ? { sha256 } : {}) };
   } catch (error) {
     if (body) discard(body);
     if (signal !== ctx.signal && signal.aborted && !ctx.signal.aborted) {

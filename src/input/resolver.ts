@@ -38,7 +38,7 @@ export interface ResolverDeps {
  * drops entries that are jobs already (same URL and same given name), picks a distinct name,
  * assigns the next seq and appends the job record, all as each entry arrives.
  */
-export class Resolver {
+export class Resolver implements NameClaim {
   private seq: number;
   rejected = 0;
   /** Jobs recorded as done because their file was already there (--on-conflict skip). */
@@ -51,6 +51,22 @@ export class Resolver {
   /** Highest seq handed out so far. */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /**
+   * A name chosen once the response is there (Content-Disposition): distinct from every job's,
+   * and, unless --on-conflict overwrite, from files already in the destination folder.
+   */
+  claimName(path: string): string {
+    const out = this.deps.names.allocate(path);
+    return this.deps.onConflict !== 'overwrite' && this.deps.existing.has(out) ? this.nextFree(path) : out;
+  }
+
+  /** The next of `name.1.ext`, `name.2.ext`, ... that no job has and no file in the folder is. */
+  private nextFree(path: string): string {
+    let out = this.deps.names.allocate(path);
+    while (this.deps.existing.has(out)) out = this.deps.names.allocate(path);
+    return out;
   }
 
   /** An input line that is not an entry: reported as `file:line: reason`, the run goes on. */
@@ -77,11 +93,11 @@ export class Resolver {
     const named = spec.out !== undefined || spec.dir !== undefined;
     const path = [...folder, ...(given ?? [nameFromUrl(url)])].join('/');
     if (!this.deps.keys.add(jobKey(url.href, named ? path : undefined))) return undefined;
+    let out = this.deps.names.allocate(path);
     // The joblog's own jobs have their names reserved already: a file found under a new job's
     // name is someone else's.
-    let out = this.deps.names.allocate(path);
     const taken = this.deps.onConflict !== 'overwrite' && this.deps.existing.has(out);
-    while (taken && this.deps.onConflict === 'rename' && this.deps.existing.has(out)) out = this.deps.names.allocate(path);
+    if (taken && this.deps.onConflict === 'rename') out = this.nextFree(path);
     const record: JobRecord = {
       t: 'job',
       seq: ++this.seq,
@@ -103,6 +119,11 @@ export class Resolver {
     }
     return { record, offset, url };
   }
+}
+
+export interface NameClaim {
+  /** A name for a file that turns out to have one of its own (Content-Disposition). */
+  claimName(path: string): string;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

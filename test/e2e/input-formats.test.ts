@@ -136,3 +136,43 @@ describe('--on-conflict: a file this joblog did not write has a new job\'s name'
     });
   });
 });
+
+describe('--content-disposition', () => {
+  const dispositions: Record<string, string> = {
+    '/cd/1.bin': 'attachment; filename="report.pdf"',
+    '/cd/2.bin': "attachment; filename*=UTF-8''na%C3%AFve%20caf%C3%A9.txt",
+    // Raw UTF-8 bytes in a plain filename, as many servers send them.
+    '/cd/3.bin': `attachment; filename="${Buffer.from('été.txt').toString('latin1')}"`,
+    '/cd/4.bin': 'attachment; filename="../../evil.txt"',
+    '/cd/5.bin': 'attachment; filename="same.bin"',
+    '/cd/6.bin': 'attachment; filename="same.bin"',
+  };
+  const server = useServer((req, res) => {
+    const path = req.url ?? '/';
+    const body = contentFor(path);
+    const disposition = dispositions[path];
+    res.writeHead(200, { 'content-length': body.length, ...(disposition ? { 'content-disposition': disposition } : {}) }).end(body);
+  });
+
+  it('names files after the header, safely, distinctly, and records the name', async () => {
+    await withTempDir(async (dir) => {
+      const paths = [...Object.keys(dispositions), '/cd/7.bin'];
+      await writeFile(join(dir, 'urls.txt'), paths.map((p) => server.url(p)).join('\n'));
+      expect((await runCli(['--content-disposition', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir)).code).toBe(0);
+      const names = ['report.pdf', 'naïve café.txt', 'été.txt', 'evil.txt', 'same.bin', 'same.1.bin', '7.bin'];
+      expect((await readdir(join(dir, 'out'))).sort()).toEqual([...names].sort());
+      const records = await readRecords(join(dir, 'run.jsonl'));
+      const doneBySeq = new Map(records.filter((r) => r.t === 'done').map((r) => [r.seq, r.path]));
+      paths.forEach((path, i) => expect(doneBySeq.get(i + 1), path).toBe(names[i]));
+      for (const [i, path] of paths.entries()) {
+        expect((await readFile(join(dir, 'out', names[i]!))).equals(contentFor(path)), path).toBe(true);
+      }
+      expect((await readdir(dir)).sort()).toEqual(['out', 'run.jsonl', 'urls.txt']);
+
+      // Without the option, names come from the URLs.
+      const plain = await runCli(['-l', 'plain.jsonl', '-d', 'out2', 'urls.txt'], dir);
+      expect(plain.code).toBe(0);
+      expect((await readdir(join(dir, 'out2'))).sort()).toEqual(paths.map((p) => p.slice(4)).sort());
+    });
+  });
+});
