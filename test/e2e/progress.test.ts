@@ -44,6 +44,18 @@ describe('what a person sees', () => {
     });
   });
 
+  it('on a terminal too, credentials in URLs are redacted', async () => {
+    await withTempDir(async (dir) => {
+      const secret = 'pa55-w0rd';
+      await writeFile(join(dir, 'urls.txt'), ['/slow/15/tty-secret.bin', '/gone/404/tty-missing.bin'].map((p) => server.url(p).replace('http://', `http://alice:${secret}@`)).join('\n'));
+      const term = underTerminal(['-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(await term.exited).toBe(1);
+      const text = term.output().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+      expect(text).toContain(`failed: http://***:***@127.0.0.1:${server.port}/gone/404/tty-missing.bin`);
+      expect(text).not.toContain(secret);
+    });
+  });
+
   it('on a terminal, Ctrl+C restores the cursor and exits with 130', async () => {
     await withTempDir(async (dir) => {
       const paths = Array.from({ length: 20 }, (_, i) => `/slow/200/int-${i}.bin`);
