@@ -320,19 +320,22 @@ async function readInputs(
       },
       format,
     );
-    const admitAll = async (): Promise<void> => {
-      for (const spec of entries.splice(0)) {
-        const job = resolver.resolve(spec);
+    // Synchronous unless admission has to wait (a full window): no await per line at speed.
+    const admitAll = (): Promise<void> | undefined => {
+      while (entries.length > 0) {
+        const job = resolver.resolve(entries.shift()!);
         const wait = job && admit(job);
-        if (wait) await wait;
+        if (wait) return wait.then(admitAll);
       }
+      return undefined;
     };
     try {
       for await (const batch of readLineBatches(stream)) {
         for (const { text, line } of batch) {
           if (signal.aborted) return false;
           parser.line(text, line);
-          if (entries.length > 0) await admitAll();
+          const wait = admitAll();
+          if (wait) await wait;
         }
         // From a pipe, a URL must start now, not when the producer writes the next one.
         if (source.live) {

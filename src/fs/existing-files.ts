@@ -39,6 +39,7 @@ export class ExistingFiles {
       for (const name of listing) names.add(name);
       this.folders.set(folder, names);
     }
-    return names.has(path.slice(slash + 1));
+    // A fresh destination folder is empty: no name to hash.
+    return names.size > 0 && names.has(path.slice(slash + 1));
   }
 }

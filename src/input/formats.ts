@@ -62,7 +62,8 @@ export function lineParser(label: string, sink: ParseSink, format?: InputFormat)
       }
       flush();
       // aria2 lists mirrors of one file separated by tabs; dl fetches the first.
-      current = { url: trimmed.split('\t')[0]!, src };
+      const tab = trimmed.indexOf('\t');
+      current = { url: tab === -1 ? trimmed : trimmed.slice(0, tab), src };
       if (chosen === 'plain') flush();
     },
     end: flush,

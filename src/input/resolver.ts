@@ -98,17 +98,21 @@ export class Resolver implements NameClaim {
     // name is someone else's.
     const taken = this.deps.onConflict !== 'overwrite' && this.deps.existing.has(out);
     if (taken && this.deps.onConflict === 'rename') out = this.nextFree(path);
-    const record: JobRecord = {
-      t: 'job',
-      seq: ++this.seq,
-      url: url.href,
-      out,
-      ...(folder.length > 0 ? { dir: folder.join('/') } : {}),
-      ...(checksum ? { checksum: `${checksum.label}=${checksum.hex}` } : {}),
-      ...(spec.headers ? { headers: spec.headers } : {}),
-      ...(named ? { named: true as const } : {}),
-      src: spec.src,
-    };
+    // Plain entries (the millions) get a literal; only richer ones pay for the optional fields.
+    const record: JobRecord =
+      !named && !checksum && !spec.headers
+        ? { t: 'job', seq: ++this.seq, url: url.href, out, src: spec.src }
+        : {
+            t: 'job',
+            seq: ++this.seq,
+            url: url.href,
+            out,
+            ...(folder.length > 0 ? { dir: folder.join('/') } : {}),
+            ...(checksum ? { checksum: `${checksum.label}=${checksum.hex}` } : {}),
+            ...(spec.headers ? { headers: spec.headers } : {}),
+            ...(named ? { named: true as const } : {}),
+            src: spec.src,
+          };
     const offset = this.deps.writer.append(record);
     this.deps.emit({ type: 'queued', seq: record.seq, url: redactUrl(record.url), out });
     if (taken && this.deps.onConflict === 'skip') {
