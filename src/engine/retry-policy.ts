@@ -22,9 +22,6 @@ export interface RetryOptions {
   now?: () => number;
 }
 
-/** Every failure is final. */
-export const NO_RETRIES: RetryPolicy = { decide: () => ({ retry: false }) };
-
 /**
  * Retries what is transient (the error says so) with exponential backoff and full jitter, and
  * honours Retry-After on 429 and 503, which then applies to the whole host.

@@ -34,7 +34,7 @@ export class HttpStatusError extends DlError {
 }
 
 /** Statuses that say "try again later"; every other non-2xx answer is final. */
-export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
+const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 /** A connection-level failure: reset, refused, DNS, TLS, socket closed. */
 export class NetworkError extends DlError {

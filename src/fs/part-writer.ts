@@ -4,6 +4,7 @@ import { open, rename } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BodyLengthError, ChecksumError, FileTooLargeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
+import { discard } from '../utils/discard.js';
 
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
 const MEMORY_BYTES = 256 * 1024;
@@ -111,8 +112,7 @@ export async function writeBody(body: Readable, target: PartTarget): Promise<Wri
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      body.on('error', () => undefined); // the abort below is reported as one; nobody needs it
-      body.destroy();
+      discard(body);
       const keep = (): void => reject(error);
       if (file) {
         // Wait until the .part is closed (and holds what it holds) before the caller goes on.

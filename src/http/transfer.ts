@@ -7,6 +7,7 @@ import { parseChecksum } from '../input/checksum.js';
 import type { ActiveJob } from '../engine/job.js';
 import { writeBody, type TransferProgress, type TransferStart } from '../fs/part-writer.js';
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
+import { discard } from '../utils/discard.js';
 
 export type { TransferProgress, TransferStart };
 import type { NameClaim } from '../input/resolver.js';
@@ -164,15 +165,6 @@ function cookieHeader(ctx: TransferContext, job: ActiveJob): Record<string, stri
   if (!fromJar) return {};
   const given = job.record.headers?.cookie ?? ctx.headers.cookie;
   return { cookie: given ? `${given}; ${fromJar}` : fromJar };
-}
-
-/**
- * Lets a response body go. undici reports the abort as an 'error' event; with no listener that
- * event would end the process, so one is added first.
- */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => undefined);
-  body.destroy();
 }
 
 /**

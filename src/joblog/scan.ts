@@ -28,7 +28,6 @@ const TYPES = new Map<number, [string, Uint8Array]>(
 );
 /** `,"ts":"` + a 24-character ISO date + `",`: what follows seq in done and start records. */
 const TS_SPAN = 7 + 24 + 2;
-const AFTER_TS_BYTES = bytesOf('"bytes":');
 const AFTER_TS_ATTEMPT = bytesOf('"attempt":');
 const BYTES = bytesOf('"bytes":');
 const FINAL_TRUE = bytesOf('"final":true');
@@ -72,7 +71,7 @@ export function scanRecord(buf: Buffer, start: number, end: number, withJobField
   switch (type) {
     case 'done': {
       // dl writes `"bytes":` right after the date; other writers' field orders are searched.
-      let i = matchAt(buf, at + TS_SPAN, AFTER_TS_BYTES) ? at + TS_SPAN : find(buf, at, end, BYTES);
+      let i = matchAt(buf, at + TS_SPAN, BYTES) ? at + TS_SPAN : find(buf, at, end, BYTES);
       if (i === -1) return undefined;
       i += BYTES.length;
       const from = i;

@@ -3,7 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import type { DlEvent } from '../engine/events.js';
 import type { ActiveTransfer } from '../engine/job-runner.js';
 import { formatBytes } from '../utils/format.js';
-import { overallLine, problemLine, summaryLines } from './lines.js';
+import { overallLine, problemLine, summaryLine } from './lines.js';
 import type { Reporter } from './reporter.js';
 import type { RunStats } from './run-stats.js';
 
@@ -94,7 +94,7 @@ export function barReporter(stats: RunStats, options: BarOptions): Reporter {
       if (problem) multibar.log(`${event.type === 'fail' || event.type === 'fatal' ? color.red(problem) : color.yellow(problem)}\n`);
       if (event.type === 'summary') {
         close();
-        for (const line of summaryLines(event.summary)) stream.write(`${color.bold(line)}\n`);
+        stream.write(`${color.bold(summaryLine(event.summary))}\n`);
       }
     },
     close,

@@ -38,14 +38,11 @@ export function overallLine(stats: RunStats): string {
 }
 
 /** The summary every run ends with. */
-export function summaryLines(summary: RunSummary): string[] {
+export function summaryLine(summary: RunSummary): string {
   const seconds = summary.durationMs / 1000;
   const speed = seconds > 0 ? summary.bytesThisRun / seconds : 0;
   const counts = [`${summary.doneThisRun} done`, `${summary.failedThisRun} failed`, `${summary.skipped} skipped (finished before)`];
   if (summary.rejected > 0) counts.push(`${summary.rejected} input line(s) rejected`);
   if (summary.pending > 0) counts.push(`${summary.pending} pending`);
-  const lines = [
-    `dl: ${counts.join(', ')}; ${formatBytes(summary.bytesThisRun)} in ${formatDuration(summary.durationMs)} (${formatSpeed(speed)})${summary.interrupted ? '; interrupted' : ''}`,
-  ];
-  return lines;
+  return `dl: ${counts.join(', ')}; ${formatBytes(summary.bytesThisRun)} in ${formatDuration(summary.durationMs)} (${formatSpeed(speed)})${summary.interrupted ? '; interrupted' : ''}`;
 }

@@ -1,5 +1,5 @@
 import type { DlEvent } from '../engine/events.js';
-import { overallLine, problemLine, summaryLines } from './lines.js';
+import { overallLine, problemLine, summaryLine } from './lines.js';
 import type { Reporter } from './reporter.js';
 import type { RunStats } from './run-stats.js';
 
@@ -27,7 +27,7 @@ export function plainReporter(write: (line: string) => void, stats: RunStats, op
       stats.apply(event);
       const problem = problemLine(event);
       if (problem) write(problem);
-      if (event.type === 'summary' && options.summary) summaryLines(event.summary).forEach((line) => write(line));
+      if (event.type === 'summary' && options.summary) write(summaryLine(event.summary));
     },
     close() {
       if (timer) clearInterval(timer);
