@@ -1,5 +1,5 @@
-import pLimit, { type LimitFunction } from 'p-limit';
 import { sleep } from '../utils/sleep.js';
+import { Gate } from './gate.js';
 
 export interface LimitOptions {
   global: number;
@@ -10,11 +10,6 @@ export interface LimitOptions {
   siteLimits?: ReadonlyMap<string, number>;
 }
 
-interface Keyed {
-  limit: LimitFunction;
-  users: number;
-}
-
 /**
  * Concurrency limits taken narrow to wide: host, then site, then global, given back in reverse.
  * A job waiting on a busy host therefore never sits on a site or global slot that a job of
@@ -23,30 +18,51 @@ interface Keyed {
  * its jobs takes a slot, and jobs of other hosts are not affected.
  */
 export class Limits {
-  private readonly global: LimitFunction;
-  private readonly hosts = new Map<string, Keyed>();
-  private readonly sites = new Map<string, Keyed>();
+  private readonly global: Gate;
+  private readonly hosts = new Map<string, Gate>();
+  private readonly sites = new Map<string, Gate>();
   /** Hosts that asked for a pause, with the time (ms since epoch) it ends. */
   private readonly cooldowns = new Map<string, number>();
 
   constructor(private readonly options: LimitOptions) {
-    this.global = pLimit(options.global);
+    this.global = new Gate(options.global);
   }
 
   /**
    * Runs `task` holding a slot of its host, its site and the global pool, after any cooldown of
    * the host. When `signal` aborts, waiting for a cooldown ends early (the task then decides).
+   * Slots that are free are taken without a wait (see Gate).
    */
   async run<T>(host: string, site: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let hostGate: Gate;
     for (;;) {
-      await sleep(this.coolingFor(host), signal);
-      const outcome = await this.with(this.hosts, host, this.hostLimit(host), async () => {
-        // The host may have been cooled down while this job waited for its slot.
-        if (this.coolingFor(host) > 0 && !signal?.aborted) return undefined;
-        const siteLimit = this.options.siteLimits?.get(site) ?? this.options.perSite;
-        return { value: await this.with(this.sites, site, siteLimit, () => this.global(task)) };
-      });
-      if (outcome) return outcome.value;
+      const cooling = this.coolingFor(host);
+      if (cooling > 0) await sleep(cooling, signal);
+      // Looked up right before it is taken: an idle gate may be dropped while a job sleeps.
+      hostGate = gateOf(this.hosts, host, this.hostLimit(host));
+      const wait = hostGate.take();
+      if (wait) await wait;
+      // The host may have been cooled down while this job waited for its slot.
+      if (this.coolingFor(host) === 0 || signal?.aborted) break;
+      giveBack(this.hosts, host, hostGate);
+    }
+    const siteGate = gateOf(this.sites, site, this.options.siteLimits?.get(site) ?? this.options.perSite);
+    try {
+      const siteWait = siteGate.take();
+      if (siteWait) await siteWait;
+      try {
+        const globalWait = this.global.take();
+        if (globalWait) await globalWait;
+        try {
+          return await task();
+        } finally {
+          this.global.give();
+        }
+      } finally {
+        giveBack(this.sites, site, siteGate);
+      }
+    } finally {
+      giveBack(this.hosts, host, hostGate);
     }
   }
 
@@ -72,18 +88,20 @@ export class Limits {
     const hostname = colon > 0 && /^\d+$/.test(host.slice(colon + 1)) ? host.slice(0, colon) : host;
     return overrides.get(host) ?? overrides.get(hostname) ?? this.options.perHost;
   }
+}
 
-  private async with<T>(map: Map<string, Keyed>, key: string, concurrency: number, task: () => Promise<T>): Promise<T> {
-    let keyed = map.get(key);
-    if (!keyed) {
-      keyed = { limit: pLimit(concurrency), users: 0 };
-      map.set(key, keyed);
-    }
-    keyed.users++;
-    try {
-      return await keyed.limit(task);
-    } finally {
-      if (--keyed.users === 0) map.delete(key);
-    }
+/** The gate of `key`, made when the key is first used. */
+function gateOf(map: Map<string, Gate>, key: string, size: number): Gate {
+  let gate = map.get(key);
+  if (!gate) {
+    gate = new Gate(size);
+    map.set(key, gate);
   }
+  return gate;
+}
+
+/** Gives a slot back, dropping the gate once nobody holds or waits for it. */
+function giveBack(map: Map<string, Gate>, key: string, gate: Gate): void {
+  gate.give();
+  if (gate.idle) map.delete(key);
 }

@@ -1,3 +1,4 @@
+import { Fifo } from '../utils/fifo.js';
 import type { ActiveJob } from './job.js';
 
 export interface SchedulerOptions {
@@ -11,33 +12,6 @@ export interface SchedulerOptions {
   execute(job: ActiveJob): Promise<void>;
   /** Reads a parked job back from the joblog; undefined when it cannot be (it stays pending). */
   reload(seq: number, offset: number): Promise<ActiveJob | undefined>;
-}
-
-/** A first-in first-out queue over an array, compacted now and then. */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  shift(): T | undefined {
-    if (this.head === this.items.length) return undefined;
-    const item = this.items[this.head++];
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
 }
 
 /** One host's parked jobs: whole jobs while memory allows, (seq, offset) numbers beyond. */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createReadStream, createWriteStream, openSync, renameSync, unlinkSync, writeSync, type WriteStream } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { closeSync, constants, createReadStream, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { BodyLengthError, ChecksumError, FileTooLargeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
-import { discard } from '../utils/discard.js';
+import type { ResponseBody } from '../http/exchange.js';
+import { PartFile } from './part-file.js';
 
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
 const MEMORY_BYTES = 256 * 1024;
@@ -14,14 +14,28 @@ const SYNC_BUDGET_NS = 300_000;
 
 /**
  * How a `.part` is opened. Never through a link someone planted in the destination folder: a
- * fresh one is created anew (after removing whatever had its name) with O_EXCL and O_NOFOLLOW;
+ * fresh one is created anew with O_EXCL and O_NOFOLLOW (see openFresh);
  * one being continued is opened with O_NOFOLLOW (and was checked to be a plain file with one
  * link before its size was trusted, see http/transfer.ts).
  */
 const FRESH = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
 
-/** Removes whatever has the `.part` name (a stale file, a symlink, a hard link) before a fresh start. */
+/**
+ * A new, empty `.part`. Whatever already has the name (a stale file, a symlink, a hard link) is
+ * removed first; tried only when the plain create fails, since an unlink per file costs.
+ */
+function openFresh(part: string): number {
+  try {
+    return openSync(part, FRESH, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  clear(part);
+  return openSync(part, FRESH, 0o644);
+}
+
+/** Removes whatever has this name, if anything. */
 function clear(part: string): void {
   try {
     unlinkSync(part);
@@ -75,12 +89,13 @@ export interface Written {
  * quickly and is small (the common case in bulk runs) is collected in memory and written in one
  * go: each file-system call is a thread-pool round trip, and on a two-core machine every round
  * trip is a context switch; while this disk answers quickly, that one write is even made
- * synchronously. A larger or slower body streams to `.part`, so that a break leaves it there to
- * resume with Range. A body that breaks while still in memory leaves what it had in `.part`
- * too. The version of what `.part` holds is recorded (onStart) only after `.part` holds it: a
- * crash can lose the record, but never leave one describing bytes of another version.
+ * synchronously. A larger or slower body is appended to `.part` as it comes (see PartFile), so
+ * that a break leaves it there to resume with Range. A body that breaks while still in memory
+ * leaves what it had in `.part` too. The version of what `.part` holds is recorded (onStart)
+ * only after `.part` holds it: a crash can lose the record, but never leave one describing bytes
+ * of another version.
  */
-export async function writeBody(body: Readable, target: PartTarget): Promise<Written> {
+export async function writeBody(body: ResponseBody, target: PartTarget): Promise<Written> {
   const { progress } = target;
   progress.bytes = target.from;
   progress.total = target.total;
@@ -89,7 +104,7 @@ export async function writeBody(body: Readable, target: PartTarget): Promise<Wri
   const update = (chunk: Buffer): void => {
     for (const [, hash] of hashes) hash.update(chunk);
   };
-  // A resumed file's digest starts with the bytes already in .part (the body waits meanwhile).
+  // A resumed file's digest starts with the bytes already in .part (the body is held meanwhile).
   if (hashes.length > 0 && target.from > 0) {
     for await (const chunk of createReadStream(target.part, { end: target.from - 1 })) update(chunk as Buffer);
   }
@@ -104,87 +119,106 @@ export async function writeBody(body: Readable, target: PartTarget): Promise<Wri
   return new Promise<Written>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let buffered = 0;
-    let file: WriteStream | undefined;
+    let file: PartFile | undefined;
     let settled = false;
-    const timer = target.from > 0 ? undefined : setTimeout(() => toFile(), MEMORY_MS);
+    const sweep: InMemory = { since: performance.now(), toFile: () => toFile() };
+    if (target.from === 0) holdInMemory(sweep);
 
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      discard(body);
+      inMemory.delete(sweep);
+      body.discard();
       const keep = (): void => reject(error);
-      if (file) {
-        // Wait until the .part is closed (and holds what it holds) before the caller goes on.
-        if (file.closed) keep();
-        else {
-          file.once('close', keep);
-          file.destroy();
-        }
-      } else {
-        keepPartial(chunks, target).then(keep, keep);
-      }
+      // The .part is closed (and holds what it holds) before the caller goes on.
+      if (file) file.close().then(keep, keep);
+      else keepPartial(chunks, target).then(keep, keep);
     };
 
-    /** From memory to a streamed `.part` (opened, or truncated, before its version is recorded). */
+    /** From memory to `.part` (created anew, or opened to append, before its version is recorded). */
     const toFile = (): void => {
       if (file || settled) return;
-      clearTimeout(timer);
+      inMemory.delete(sweep);
       let fd: number;
       try {
-        if (target.from === 0) clear(target.part);
-        fd = openSync(target.part, target.from > 0 ? APPEND : FRESH, 0o644);
+        fd = target.from > 0 ? openSync(target.part, APPEND) : openFresh(target.part);
       } catch (error) {
         fail(error);
         return;
       }
       // The .part is open (and for a fresh start, new and empty): now its version may be recorded.
       target.onStart({ offset: target.from, validator: target.validator });
-      file = createWriteStream(target.part, { fd, highWaterMark: 4 << 20 });
-      file.on('error', fail);
+      file = new PartFile(fd, body, fail);
       for (const chunk of chunks.splice(0)) file.write(chunk);
-      body.pipe(file);
     };
 
     // A resumed body appends to the .part it continues: no point keeping it in memory.
     if (target.from > 0) toFile();
-    body.on('data', (chunk: Buffer) => {
-      progress.bytes += chunk.length;
-      update(chunk);
-      if (target.maxBytes !== undefined && progress.bytes > target.maxBytes) {
-        fail(new FileTooLargeError(target.maxBytes, target.maxBytes, false));
-        return;
-      }
-      if (file) return;
-      chunks.push(chunk);
-      buffered += chunk.length;
-      if (buffered > MEMORY_BYTES) toFile();
-    });
-    body.on('error', fail);
-    body.on('end', () => {
-      if (settled) return;
-      clearTimeout(timer);
-      const { total } = target;
-      if (total !== undefined && progress.bytes !== total) return fail(new BodyLengthError(progress.bytes, total));
-      if (file) {
-        file.once('close', () => {
-          if (settled) return;
+    body.read({
+      data(chunk) {
+        if (settled) return;
+        progress.bytes += chunk.length;
+        update(chunk);
+        if (target.maxBytes !== undefined && progress.bytes > target.maxBytes) {
+          fail(new FileTooLargeError(target.maxBytes, target.maxBytes, false));
+          return;
+        }
+        if (file) return file.write(chunk);
+        chunks.push(chunk);
+        buffered += chunk.length;
+        if (buffered > MEMORY_BYTES) toFile();
+      },
+      error: fail,
+      end() {
+        if (settled) return;
+        inMemory.delete(sweep);
+        const { total } = target;
+        if (total !== undefined && progress.bytes !== total) return fail(new BodyLengthError(progress.bytes, total));
+        if (file) {
           settled = true;
-          const written = finish();
-          // A .part that does not match its checksum is garbage: nothing to resume from.
-          if (written instanceof ChecksumError) clear(target.part);
-          if (written instanceof ChecksumError) reject(written);
-          else rename(target.part, target.final).then(() => resolve(written), reject);
-        });
-        return; // pipe() ends the file stream, which then closes
-      }
-      settled = true;
-      const written = finish();
-      if (written instanceof ChecksumError) return reject(written);
-      target.onStart({ offset: 0, validator: undefined });
-      writeWhole(target.part, target.final, chunks).then(() => resolve(written), reject);
+          file.close().then(() => {
+            const written = finish();
+            if (!(written instanceof ChecksumError)) return rename(target.part, target.final).then(() => resolve(written));
+            // A .part that does not match its checksum is garbage: nothing to resume from.
+            clear(target.part);
+            reject(written);
+          }).catch(reject);
+          return;
+        }
+        settled = true;
+        const written = finish();
+        if (written instanceof ChecksumError) return reject(written);
+        target.onStart({ offset: 0, validator: undefined });
+        writeWhole(target.part, target.final, chunks).then(() => resolve(written), reject);
+      },
     });
   });
+}
+
+/** A body still kept in memory, and since when. */
+interface InMemory {
+  since: number;
+  toFile(): void;
+}
+
+/**
+ * Bodies kept in memory. One sweep every MEMORY_MS moves those that have taken longer to their
+ * `.part`, rather than a timer per body: in a bulk run of small files, setting and clearing a
+ * timer for every file costs more than the check.
+ */
+const inMemory = new Set<InMemory>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function holdInMemory(body: InMemory): void {
+  inMemory.add(body);
+  sweeper ??= setInterval(() => {
+    const due = performance.now() - MEMORY_MS;
+    for (const held of inMemory) if (held.since <= due) held.toFile();
+    if (inMemory.size === 0) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  }, MEMORY_MS).unref();
 }
 
 /**
@@ -198,14 +232,13 @@ const PROBE_EVERY = 256;
 
 async function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void> {
   const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-  clear(part);
   if (syncCostNs > SYNC_BUDGET_NS && ++asyncWrites % PROBE_EVERY !== 0) {
     await writeFresh(part, data);
     await rename(part, final);
     return;
   }
   const started = process.hrtime.bigint();
-  const fd = openSync(part, FRESH, 0o644);
+  const fd = openFresh(part);
   try {
     for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
   } finally {
@@ -218,7 +251,11 @@ async function writeWhole(part: string, final: string, chunks: Buffer[]): Promis
 
 /** Writes `data` to a new file at `path` (see FRESH), through the thread pool. */
 async function writeFresh(path: string, data: Buffer): Promise<void> {
-  const handle = await open(path, FRESH, 0o644);
+  const handle = await open(path, FRESH, 0o644).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+    await unlink(path);
+    return open(path, FRESH, 0o644);
+  });
   try {
     await handle.writeFile(data);
   } finally {
@@ -230,7 +267,6 @@ async function writeFresh(path: string, data: Buffer): Promise<void> {
 async function keepPartial(chunks: Buffer[], target: PartTarget): Promise<void> {
   if (chunks.length === 0 || target.validator === undefined) return;
   try {
-    clear(target.part);
     await writeFresh(target.part, Buffer.concat(chunks));
     target.onStart({ offset: 0, validator: target.validator });
   } catch {

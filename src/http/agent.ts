@@ -1,4 +1,5 @@
-import { Agent, EnvHttpProxyAgent, Pool, interceptors, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, Pool, redirect as redirectInterceptor, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
 
 export interface DispatcherOptions {
@@ -20,13 +21,14 @@ export function createDispatcher(options: DispatcherOptions, env: NodeJS.Process
     // undici's body timeout is the longest gap between two pieces of the body: an idle timeout.
     bodyTimeout: options.timeouts.idleMs,
   };
-  const redirect = interceptors.redirect({ maxRedirections: options.maxRedirections });
+  const redirect = redirectInterceptor({ maxRedirections: options.maxRedirections });
   // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
   // counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
   const variable = (name: string): string => env[name.toLowerCase()] || env[name] || '';
   const httpProxy = variable('HTTP_PROXY');
   const httpsProxy = variable('HTTPS_PROXY');
   if (httpProxy || httpsProxy) {
+    const { EnvHttpProxyAgent } = wholeUndici();
     return new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }).compose(redirect);
   }
   const agent = new Agent({

@@ -1,18 +1,18 @@
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { BodyLengthError, FileTooLargeError, HttpStatusError, LocalError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
 import { parseChecksum } from '../input/checksum.js';
 import type { ActiveJob } from '../engine/job.js';
 import { writeBody, type TransferProgress, type TransferStart } from '../fs/part-writer.js';
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
-import { discard } from '../utils/discard.js';
 
 export type { TransferProgress, TransferStart };
 import type { NameClaim } from '../input/resolver.js';
 import type { CookieJar } from './cookie-jar.js';
 import { nameFromDisposition } from './disposition.js';
+import { exchange, type ResponseBody } from './exchange.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
 
 export interface TransferContext {
@@ -65,26 +65,20 @@ export async function transfer(
   const offset = resume ? await sizeOf(part) : 0;
   const validator = offset > 0 ? ifRange(resume!) : undefined;
 
-  let body: Dispatcher.ResponseData['body'] | undefined;
+  let body: ResponseBody | undefined;
   try {
-    const response = await request(job.url, {
-      dispatcher: ctx.dispatcher,
-      method: 'GET',
-      headers: {
-        ...ctx.headers,
-        ...job.record.headers,
-        ...cookieHeader(ctx, job),
-        ...(validator ? { range: `bytes=${offset}-`, 'if-range': validator } : {}),
-      },
-      signal,
-      // Room for several socket reads, so that large bodies reach the file in fewer, larger writes.
-      highWaterMark: 1 << 20,
-    });
+    const sent = {
+      ...ctx.headers,
+      ...job.record.headers,
+      ...cookieHeader(ctx, job),
+      ...(validator ? { range: `bytes=${offset}-`, 'if-range': validator } : {}),
+    };
+    const response = await exchange(ctx.dispatcher, job.url, sent, signal);
     body = response.body;
     const { statusCode, headers } = response;
     if (statusCode < 200 || statusCode > 299) {
       // Read a little of the body so the socket can be reused, then let it go.
-      await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      await body.drain(64 * 1024);
       if (statusCode === 416 && offset > 0) {
         await unlink(part).catch(() => undefined);
         throw new ResumeError(`server refused to resume at byte ${offset} (HTTP 416); starting again`);
@@ -101,7 +95,7 @@ export async function transfer(
     if (statusCode === 206) {
       const range = parseContentRange(first(headers['content-range']));
       if (!range || range.start !== offset || (resume && !sameVersion(resume, served))) {
-        discard(body);
+        body.discard();
         await unlink(part).catch(() => undefined);
         throw new ResumeError(
           range && range.start !== offset
@@ -122,7 +116,7 @@ export async function transfer(
       finalPath = resolveInside(ctx.destdir, out);
     }
     if (ctx.maxFilesize !== undefined && total !== undefined && total > ctx.maxFilesize) {
-      discard(body);
+      body.discard();
       throw new FileTooLargeError(total, ctx.maxFilesize, true);
     }
     const dir = dirname(finalPath);
@@ -146,7 +140,7 @@ export async function transfer(
     const sha256 = written.digests.sha256;
     return { bytes: progress.bytes, status: statusCode, path: out, ...(sha256 ? { sha256 } : {}) };
   } catch (error) {
-    if (body) discard(body);
+    body?.discard();
     if (signal !== ctx.signal && signal.aborted && !ctx.signal.aborted) {
       throw new TimeoutError('ETIMEDOUT_TOTAL', `attempt took longer than --max-time ${ctx.maxTimeMs! / 1000} s`, { cause: error });
     }

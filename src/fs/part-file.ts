@@ -1,0 +1,95 @@
+import { close, writev } from 'node:fs';
+
+/** Bytes waiting to be written past which the body is paused. */
+const HIGH_WATER = 8 << 20;
+
+/** What a PartFile pauses and resumes: the body it is written from. */
+export interface Flow {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * An open `.part` that a body is appended to. Pieces that arrive while a write is under way are
+ * queued and go out together in one `writev`: each write is a thread-pool round trip, so a fast
+ * body is written in a few large batches rather than one write per socket read. While too much
+ * waits, the body is paused. Write errors go to `onError` once; `close()` waits for the writes.
+ */
+export class PartFile {
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #writing = false;
+  #paused = false;
+  #error: unknown;
+  #idle: (() => void) | undefined;
+
+  constructor(
+    private readonly fd: number,
+    private readonly flow: Flow,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  write(chunk: Buffer): void {
+    if (this.#error !== undefined) return;
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (!this.#writing) this.#flush();
+    else if (this.#queued >= HIGH_WATER && !this.#paused) {
+      this.#paused = true;
+      this.flow.pause();
+    }
+  }
+
+  /** Waits for what is queued to be written, then closes the file; rejects with a write error. */
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const closeNow = (): void =>
+        close(this.fd, (closeError) => {
+          const error = this.#error ?? closeError ?? undefined;
+          if (error) reject(error);
+          else resolve();
+        });
+      if (this.#writing) this.#idle = closeNow;
+      else closeNow();
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    this.#writing = true;
+    writeAll(this.fd, batch, (error) => {
+      this.#writing = false;
+      if (error) {
+        this.#error = error;
+        this.onError(error);
+      } else if (this.#queue.length > 0) {
+        this.#flush();
+      }
+      if (this.#paused && this.#queued < HIGH_WATER) {
+        this.#paused = false;
+        this.flow.resume();
+      }
+      if (!this.#writing) {
+        const idle = this.#idle;
+        this.#idle = undefined;
+        idle?.();
+      }
+    });
+  }
+}
+
+/** `writev` until every byte of `buffers` is written (a write may take fewer bytes than given). */
+function writeAll(fd: number, buffers: Buffer[], callback: (error: NodeJS.ErrnoException | null) => void): void {
+  writev(fd, buffers, (error, written) => {
+    if (error) return callback(error);
+    let rest = written;
+    let at = 0;
+    while (at < buffers.length && rest >= buffers[at]!.length) rest -= buffers[at++]!.length;
+    if (at === buffers.length) return callback(null);
+    const remaining = buffers.slice(at);
+    remaining[0] = remaining[0]!.subarray(rest);
+    writeAll(fd, remaining, callback);
+  });
+}

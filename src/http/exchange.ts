@@ -1,0 +1,167 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+
+/** Where a response body goes, piece by piece. */
+export interface BodySink {
+  data(chunk: Buffer): void;
+  end(): void;
+  error(error: unknown): void;
+}
+
+/** Body bytes held for a reader that has not come yet; past this the connection is paused. */
+const HOLD_BYTES = 1 << 20;
+
+/**
+ * A response body as undici's dispatch API hands it over: pushed, piece by piece, paused and
+ * resumed on the connection itself. No stream object per response: for a bulk run of small
+ * files, a Readable and its events cost more than the request itself. Pieces that arrive before
+ * a reader is given (often the whole of a small body comes with the headers) are held.
+ */
+export class ResponseBody {
+  #controller: Dispatcher.DispatchController | undefined;
+  #sink: BodySink | undefined;
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  /** undefined while the body flows; then true (ended) or the error it ended with. */
+  #ended: true | { error: unknown } | undefined;
+  #discarded = false;
+  /** The reader asked for a pause (and has not resumed). */
+  #paused = false;
+
+  /** @internal Called by the handler: the controller of the connection the body comes on. */
+  attach(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+  }
+
+  /** @internal */
+  push(chunk: Buffer): void {
+    if (this.#discarded) return;
+    if (this.#sink) return this.#sink.data(chunk);
+    this.#held.push(chunk);
+    this.#heldBytes += chunk.length;
+    if (this.#heldBytes > HOLD_BYTES) this.#controller?.pause();
+  }
+
+  /** @internal */
+  finish(error?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = error === undefined ? true : { error };
+    if (!this.#sink) return;
+    if (error === undefined) this.#sink.end();
+    else this.#sink.error(error);
+  }
+
+  /** Sends the body to `sink`: what was held first, then the rest as it comes. */
+  read(sink: BodySink): void {
+    if (this.#sink) throw new Error('response body read twice');
+    this.#sink = sink;
+    const held = this.#held;
+    this.#held = [];
+    const wasHeld = this.#heldBytes > HOLD_BYTES;
+    this.#heldBytes = 0;
+    for (const chunk of held) {
+      if (this.#discarded) return;
+      sink.data(chunk);
+    }
+    if (this.#discarded) return;
+    if (this.#ended === true) sink.end();
+    else if (this.#ended) sink.error(this.#ended.error);
+    else if (wasHeld && !this.#paused) this.#controller?.resume();
+  }
+
+  /** Stops reading from the connection (the reader has more than it can write for now). */
+  pause(): void {
+    this.#paused = true;
+    this.#controller?.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#controller?.resume();
+  }
+
+  /** Reads a short body to its end, so that the connection can serve the next request; a longer one is let go. */
+  drain(limit: number): Promise<void> {
+    return new Promise((resolve) => {
+      let bytes = 0;
+      this.read({
+        data: (chunk) => {
+          bytes += chunk.length;
+          if (bytes > limit) {
+            this.discard();
+            resolve();
+          }
+        },
+        end: resolve,
+        error: () => resolve(),
+      });
+    });
+  }
+
+  /** Lets the body go: the connection is closed unless the body had already ended. */
+  discard(): void {
+    this.#held = [];
+    this.#discarded = true;
+    if (this.#ended) return;
+    this.#ended = { error: new DiscardedError() };
+    this.#controller?.abort(new DiscardedError());
+  }
+}
+
+class DiscardedError extends Error {
+  override name = 'AbortError';
+  code = 'ABORT_ERR';
+}
+
+export interface ResponseHead {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: ResponseBody;
+}
+
+/**
+ * Sends a GET and resolves with the response's status and headers once they arrive; the body
+ * follows through `body`. An abort of `signal` ends the exchange (before or during the body)
+ * with the signal's reason.
+ */
+export function exchange(
+  dispatcher: Dispatcher,
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<ResponseHead> {
+  return new Promise((resolve, reject) => {
+    const body = new ResponseBody();
+    let controller: Dispatcher.DispatchController | undefined;
+    let started = false;
+    const onAbort = (): void => controller?.abort(signal.reason as Error);
+    const done = (): void => signal.removeEventListener('abort', onAbort);
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(ctl) {
+        controller = ctl;
+        body.attach(ctl);
+        if (signal.aborted) ctl.abort(signal.reason as Error);
+      },
+      onResponseStart(ctl, statusCode, responseHeaders) {
+        started = true;
+        body.attach(ctl);
+        resolve({ statusCode, headers: responseHeaders, body });
+      },
+      onResponseData(_ctl, chunk) {
+        body.push(chunk);
+      },
+      onResponseEnd() {
+        done();
+        body.finish();
+      },
+      onResponseError(_ctl, error) {
+        done();
+        if (started) body.finish(error);
+        else reject(error);
+      },
+    };
+    dispatcher.dispatch({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers }, handler);
+  });
+}
