@@ -162,6 +162,12 @@ export function exchange(
         else reject(error);
       },
     };
-    dispatcher.dispatch({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers }, handler);
+    try {
+      dispatcher.dispatch({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers }, handler);
+    } catch (error) {
+      // A request undici refuses outright (a header value it cannot send, say).
+      done();
+      reject(error);
+    }
   });
 }

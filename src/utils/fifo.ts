@@ -13,7 +13,9 @@ export class Fifo<T> {
 
   shift(): T | undefined {
     if (this.head === this.items.length) return undefined;
-    const item = this.items[this.head++];
+    const item = this.items[this.head];
+    // Let go of what was taken: a queue of parked jobs must not keep thousands of them alive.
+    this.items[this.head++] = undefined as T;
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
