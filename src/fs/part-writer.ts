@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createReadStream, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { BodyLengthError, ChecksumError, FileTooLargeError } from '../errors/errors.js';
+import { BodyLengthError, ChecksumError, FileTooLargeError, ResumeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
 import type { ResponseBody } from '../http/exchange.js';
 import { PartFile } from './part-file.js';
@@ -33,6 +33,18 @@ function openFresh(part: string): number {
   }
   clear(part);
   return openSync(part, FRESH, 0o644);
+}
+
+/**
+ * The `.part` a resumed body is appended to, checked again once open: something planted under
+ * its name since it was measured (a hard link) must not be written through.
+ */
+function openToContinue(part: string): number {
+  const fd = openSync(part, APPEND);
+  const info = fstatSync(fd);
+  if (info.isFile() && info.nlink === 1) return fd;
+  closeSync(fd);
+  throw new ResumeError('the partial file was replaced while resuming; starting again');
 }
 
 /** Removes whatever has this name, if anything. */
@@ -141,7 +153,7 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
       inMemory.delete(sweep);
       let fd: number;
       try {
-        fd = target.from > 0 ? openSync(target.part, APPEND) : openFresh(target.part);
+        fd = target.from > 0 ? openToContinue(target.part) : openFresh(target.part);
       } catch (error) {
         fail(error);
         return;

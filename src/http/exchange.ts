@@ -55,6 +55,7 @@ export class ResponseBody {
   read(sink: BodySink): void {
     if (this.#sink) throw new Error('response body read twice');
     this.#sink = sink;
+    if (this.#discarded) return sink.error(new DiscardedError());
     const held = this.#held;
     this.#held = [];
     const wasHeld = this.#heldBytes > HOLD_BYTES;
@@ -145,6 +146,8 @@ export function exchange(
         if (signal.aborted) ctl.abort(signal.reason as Error);
       },
       onResponseStart(ctl, statusCode, responseHeaders) {
+        // undici hands informational answers (103 Early Hints, 102) over too; the answer follows.
+        if (statusCode < 200) return;
         started = true;
         body.attach(ctl);
         resolve({ statusCode, headers: responseHeaders, body });

@@ -116,6 +116,20 @@ describe('exchange', () => {
     expect(sink.events).toEqual(['data', 'end']);
   });
 
+  it('passes over informational answers (103 Early Hints) to the real one', async () => {
+    serve = (_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+      res.writeHead(200, { 'content-length': 2 }).end('ok');
+    };
+    const { statusCode, headers, body } = await get('/early-hints');
+    expect(statusCode).toBe(200);
+    expect(headers.link).toBeUndefined();
+    const sink = new Sink();
+    body.read(sink);
+    await sink.finished();
+    expect(sink.bytes.toString()).toBe('ok');
+  });
+
   it('an error before the headers rejects the exchange', async () => {
     serve = (req) => req.socket.destroy();
     await expect(get('/hang-up')).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
@@ -262,7 +276,9 @@ describe('exchange', () => {
       body.discard();
       const sink = new Sink();
       body.read(sink);
-      expect(sink.events).toEqual([]);
+      // Nothing of what was held; a reader that comes anyway is told, rather than left waiting.
+      expect(sink.chunks).toEqual([]);
+      expect(sink.events).toEqual(['error']);
       await (await get('/short')).body.drain(64 * 1024);
       expect(sockets[1]).toBe(sockets[0]);
     });
