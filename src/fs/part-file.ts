@@ -29,10 +29,14 @@ export class PartFile {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  write(chunk: Buffer): void {
+  /** Appends one piece, or several at once (which go out in one batch). */
+  write(pieces: Buffer | readonly Buffer[]): void {
     if (this.#error !== undefined) return;
-    this.#queue.push(chunk);
-    this.#queued += chunk.length;
+    const chunks = Buffer.isBuffer(pieces) ? [pieces] : pieces;
+    for (const chunk of chunks) {
+      this.#queue.push(chunk);
+      this.#queued += chunk.length;
+    }
     if (!this.#writing) this.#flush();
     else if (this.#queued >= HIGH_WATER && !this.#paused) {
       this.#paused = true;

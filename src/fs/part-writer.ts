@@ -161,7 +161,7 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
       // The .part is open (and for a fresh start, new and empty): now its version may be recorded.
       target.onStart({ offset: target.from, validator: target.validator });
       file = new PartFile(fd, body, fail);
-      for (const chunk of chunks.splice(0)) file.write(chunk);
+      file.write(chunks.splice(0));
     };
 
     // A resumed body appends to the .part it continues: no point keeping it in memory.
