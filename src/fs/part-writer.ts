@@ -9,7 +9,7 @@ import { PartFile } from './part-file.js';
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
 const MEMORY_BYTES = 256 * 1024;
 const MEMORY_MS = 100;
-/** Writing a small file synchronously is kept while it costs less than this on average. */
+/** A small file written synchronously in more than this is slow (see slowShare). */
 const SYNC_BUDGET_NS = 300_000;
 
 /**
@@ -234,17 +234,21 @@ function holdInMemory(body: InMemory): void {
 }
 
 /**
- * Running cost of a synchronous write + rename here (ns). Samples are clamped, so that one
- * hiccup does not decide the run; past the budget, writes go through the thread pool, with a
- * synchronous one now and then to notice when the disk is fast again.
+ * Share of recent synchronous writes (create, write, close, rename) that took longer than the
+ * budget: a running average of 0 (fast) and 1 (slow). Writes go through the thread pool while
+ * most are slow (a disk where creating a file costs ~0.6 ms), with a synchronous one now and then
+ * to notice when the disk is fast again. A share, not an average of times: on a busy machine a
+ * fast disk's write is now and then stretched by a context switch to a millisecond or more, and
+ * an average of times let a few of those send every write through the thread pool.
  */
-let syncCostNs = 0;
+let slowShare = 0;
 let asyncWrites = 0;
 const PROBE_EVERY = 256;
+const SHARE_WEIGHT = 1 / 32;
 
 async function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void> {
   const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-  if (syncCostNs > SYNC_BUDGET_NS && ++asyncWrites % PROBE_EVERY !== 0) {
+  if (slowShare > 0.5 && ++asyncWrites % PROBE_EVERY !== 0) {
     await writeFresh(part, data);
     await rename(part, final);
     return;
@@ -257,8 +261,8 @@ async function writeWhole(part: string, final: string, chunks: Buffer[]): Promis
     closeSync(fd);
   }
   renameSync(part, final);
-  const cost = Math.min(Number(process.hrtime.bigint() - started), 4 * SYNC_BUDGET_NS);
-  syncCostNs = syncCostNs === 0 ? cost : syncCostNs * 0.95 + cost * 0.05;
+  const slow = Number(process.hrtime.bigint() - started) > SYNC_BUDGET_NS ? 1 : 0;
+  slowShare += (slow - slowShare) * SHARE_WEIGHT;
 }
 
 /** Writes `data` to a new file at `path` (see FRESH), through the thread pool. */
