@@ -20,7 +20,7 @@ export const DEFAULTS = {
   window: 2048,
   /** Most live jobs per host before further ones are parked: a quarter of the window. */
   hostBacklog: 512,
-  /** Parked jobs kept whole in memory (about 0.5 KB each) before they are kept as numbers. */
+  /** Parked jobs kept whole in memory (1-2 KB each, with their URL objects) before they are kept as numbers. */
   parkedInMemory: 100_000,
 } as const;
 

@@ -6,7 +6,7 @@ export interface SchedulerOptions {
   window: number;
   /** Most live jobs per host; more of that host are parked. */
   hostBacklog: number;
-  /** Parked jobs kept in memory as they are (about 0.5 KB each); beyond, as (seq, offset). */
+  /** Parked jobs kept in memory as they are (1-2 KB each, with their URL objects); beyond, as (seq, offset). */
   parkedInMemory: number;
   /** Runs one job to its outcome; must not reject. */
   execute(job: ActiveJob): Promise<void>;
