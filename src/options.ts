@@ -20,8 +20,12 @@ export const DEFAULTS = {
   window: 2048,
   /** Most live jobs per host before further ones are parked: a quarter of the window. */
   hostBacklog: 512,
-  /** Parked jobs kept whole in memory (1-2 KB each, with their URL objects) before they are kept as numbers. */
-  parkedInMemory: 100_000,
+  /**
+   * Parked jobs kept whole in memory (1-2 KB each, with their URL objects) before they are kept
+   * as numbers and read back from the joblog when their turn comes (a synchronous read from the
+   * page cache: about as fast as keeping them, see docs/architecture.md).
+   */
+  parkedInMemory: 10_000,
 } as const;
 
 /** Name of the joblog kept in the destination folder when no `--joblog` is given. */

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Validator } from '../http/validator.js';
 import { Bitset } from '../utils/bitset.js';
@@ -355,12 +355,17 @@ export async function readJobAt(handle: FileHandle, offset: number): Promise<Job
   return record;
 }
 
-/** The line that starts at `offset`, without its `\n`. */
+/**
+ * The line that starts at `offset`, without its `\n`. Read synchronously: the log has just been
+ * read through (or written) and is in the page cache, where a read takes microseconds, and a
+ * thread-pool round trip per parked job read back cost more than the read (a run of 100,000
+ * jobs of one host reads most of them back).
+ */
 async function readLineAt(handle: FileHandle, offset: number): Promise<string> {
   let length = 4096;
   for (;;) {
     const buf = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buf, 0, length, offset);
+    const bytesRead = readSync(handle.fd, buf, 0, length, offset);
     const nl = buf.subarray(0, bytesRead).indexOf(NEWLINE);
     if (nl !== -1) return buf.toString('utf8', 0, nl);
     if (bytesRead < length) throw new Error(`line at offset ${offset} is incomplete`);
