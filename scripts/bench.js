@@ -111,12 +111,20 @@ function prepareOutput() {
 }
 
 // ---------------------------------------------------------------- measuring
+/** `/usr/bin/time` around a command, writing wall seconds and peak RSS to `timing`. */
+const timing = join(work, 'time.txt');
+const timed = (cmd, cmdArgs) => ['-f', '%e %M', '-o', timing, cmd, ...cmdArgs];
+
+/** What `/usr/bin/time` wrote: wall seconds and peak RSS (MB). */
+function readTiming() {
+  const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  return { wall, rss: rssKb / 1024 };
+}
+
 /** Runs a command under /usr/bin/time: wall seconds and peak RSS (MB). */
 function measure(cmd, cmdArgs, cwd) {
-  const timing = join(work, 'time.txt');
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timing, cmd, ...cmdArgs], { cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
-  const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-  return { wall, rss: rssKb / 1024, code: result.status, stderr: String(result.stderr).slice(-400) };
+  const result = spawnSync('/usr/bin/time', timed(cmd, cmdArgs), { cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  return { ...readTiming(), code: result.status, stderr: String(result.stderr).slice(-400) };
 }
 
 const median = (values) => {
@@ -208,12 +216,8 @@ async function timeToFirstRequest(server, cmdArgs) {
   });
   const started = performance.now();
   const m = await new Promise((ok) => {
-    const timing = join(work, 'time.txt');
-    const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timing, process.execPath, bin, ...cmdArgs], { stdio: 'ignore' });
-    child.on('close', () => {
-      const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-      ok({ wall, rss: rssKb / 1024 });
-    });
+    const child = spawn('/usr/bin/time', timed(process.execPath, [bin, ...cmdArgs]), { stdio: 'ignore' });
+    child.on('close', () => ok(readTiming()));
   });
   return { first: first === undefined ? NaN : (first - started) / 1000, ...m };
 }
@@ -332,8 +336,11 @@ for (const hosts of [4, 1]) {
 
 // ---------------------------------------------------------------- report
 /** A tool's name and version: the first three words of its first line (curl's goes on and on). */
-const version = (cmd, flag = '--version') =>
-  has(cmd) ? String(spawnSync(cmd, [flag]).stdout || spawnSync(cmd, [flag]).stderr).split('\n')[0].trim().split(/\s+/).slice(0, 3).join(' ') : `${cmd}: not installed`;
+function version(cmd, flag = '--version') {
+  if (!has(cmd)) return `${cmd}: not installed`;
+  const { stdout, stderr } = spawnSync(cmd, [flag], { encoding: 'utf8' });
+  return (stdout || stderr).split('\n')[0].trim().split(/\s+/).slice(0, 3).join(' ');
+}
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, output on ${outFs}${envNote ? `, ${envNote}` : ''}`;
 const lines = [
   '# Benchmarks',

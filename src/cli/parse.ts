@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { HEADER_NAME, splitHeader } from '../http/header-line.js';
 
 /** A whole number of at least 1, for limits. */
 export function positiveInt(value: string): number {
@@ -33,12 +34,11 @@ export function size(value: string): number {
 
 /** Collects repeated `-H "Name: value"` options; the value may itself contain colons. */
 export function header(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const colon = value.indexOf(':');
-  const name = value.slice(0, colon).trim();
-  if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+  const field = splitHeader(value);
+  if (!field || !HEADER_NAME.test(field.name)) {
     throw new InvalidArgumentError('expected "Name: value", for example "Authorization: Bearer TOKEN"');
   }
-  return { ...previous, [name.toLowerCase()]: value.slice(colon + 1).trim() };
+  return { ...previous, [field.name]: field.value };
 }
 
 /** Collects repeated `key=n` options (`--host-limit example.org=2`) into a map. */

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_JOBLOG_NAME, DEFAULTS } from '../options.js';
 import { VERSION } from '../version.js';
 import { count, header, keyedLimit, positiveInt, seconds, size } from './parse.js';
+import { CONFLICT_POLICIES, INPUT_FORMATS, type ConflictPolicy, type InputFormat } from '../input/spec.js';
 import { PROGRESS_MODES, type ProgressMode } from './reporting.js';
 
 /** Options as commander hands them over. */
@@ -23,8 +24,8 @@ export interface CliOptions {
   header?: Record<string, string>;
   maxFilesize?: number;
   hash?: 'sha256';
-  inputFormat?: 'plain' | 'aria2' | 'jsonl';
-  onConflict: 'rename' | 'skip' | 'overwrite';
+  inputFormat?: InputFormat;
+  onConflict: ConflictPolicy;
   cookies?: string;
   contentDisposition?: boolean;
   userAgent?: string;
@@ -57,9 +58,9 @@ export function buildProgram(): Command {
     .addOption(new Option('-H, --header <header>', 'send this header with every request, as "Name: value" (repeatable); Authorization and Cookie are not sent to another origin after a redirect').argParser(header))
     .addOption(new Option('--cookies <file>', 'send the cookies of a Netscape cookies.txt file (as browsers\' exporters, yt-dlp and gallery-dl write) with matching requests'))
     .addOption(new Option('--user-agent <text>', 'the User-Agent header').default(undefined, `dl/${VERSION}`))
-    .addOption(new Option('--input-format <format>', 'format of the input files: plain, aria2 or jsonl (default: detected per file)').choices(['plain', 'aria2', 'jsonl']))
+    .addOption(new Option('--input-format <format>', 'format of the input files: plain, aria2 or jsonl (default: detected per file)').choices(INPUT_FORMATS))
     .addOption(new Option('--content-disposition', "name files after the server's Content-Disposition header when it gives a name (still made safe, still inside the destination folder)"))
-    .addOption(new Option('--on-conflict <policy>', 'when a file this joblog did not write has a new job\'s name: rename (name.1.ext), skip (count it as done) or overwrite').choices(['rename', 'skip', 'overwrite']).default('rename'))
+    .addOption(new Option('--on-conflict <policy>', 'when a file this joblog did not write has a new job\'s name: rename (name.1.ext), skip (count it as done) or overwrite').choices(CONFLICT_POLICIES).default('rename'))
     .addOption(new Option('--hash <algorithm>', "record each finished file's digest in its done record, computed while it downloads").choices(['sha256']))
     .addOption(new Option('--max-filesize <size>', 'fail a file larger than this (500k, 20M, 2G), before or while it downloads (default: no limit)').argParser(size))
     .addOption(new Option('--retries <n>', 'retries after the first attempt, for transient failures').argParser(count).default(DEFAULTS.retries))

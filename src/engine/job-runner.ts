@@ -1,7 +1,8 @@
 import { AbortedError, LocalError, NetworkError, ResumeError, TimeoutError, type DlError } from '../errors/errors.js';
 import { formatBytes } from '../utils/format.js';
 import { classify, type Timeouts } from '../errors/classify.js';
-import { transfer, type TransferContext, type TransferProgress } from '../http/transfer.js';
+import type { TransferProgress } from '../fs/part-writer.js';
+import { transfer, type TransferContext } from '../http/transfer.js';
 import type { Validator } from '../http/validator.js';
 import { now } from '../joblog/records.js';
 import type { JoblogWriter } from '../joblog/writer.js';

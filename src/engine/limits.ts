@@ -47,21 +47,16 @@ export class Limits {
       giveBack(this.hosts, host, hostGate);
     }
     const siteGate = gateOf(this.sites, site, this.options.siteLimits?.get(site) ?? this.options.perSite);
+    // A gate's wait never rejects: once the host slot is held, nothing before the task can throw.
+    const siteWait = siteGate.take();
+    if (siteWait) await siteWait;
+    const globalWait = this.global.take();
+    if (globalWait) await globalWait;
     try {
-      const siteWait = siteGate.take();
-      if (siteWait) await siteWait;
-      try {
-        const globalWait = this.global.take();
-        if (globalWait) await globalWait;
-        try {
-          return await task();
-        } finally {
-          this.global.give();
-        }
-      } finally {
-        giveBack(this.sites, site, siteGate);
-      }
+      return await task();
     } finally {
+      this.global.give();
+      giveBack(this.sites, site, siteGate);
       giveBack(this.hosts, host, hostGate);
     }
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, createReadStream, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { BodyLengthError, ChecksumError, FileTooLargeError, ResumeError } from '../errors/errors.js';
@@ -111,8 +111,7 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
   const { progress } = target;
   progress.bytes = target.from;
   progress.total = target.total;
-  const names = new Set<DigestName>([...(target.digests ?? []), ...(target.expect ? [target.expect.algorithm] : [])]);
-  const hashes = [...names].map((name) => [name, createHash(name)] as const);
+  const hashes = hashesFor(target);
   const update = (chunk: Buffer): void => {
     for (const [, hash] of hashes) hash.update(chunk);
   };
@@ -180,7 +179,7 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
         buffered += chunk.length;
         if (buffered > MEMORY_BYTES) toFile();
       },
-      error: fail,
+      error: (error) => fail(asShortBody(error, progress)),
       end() {
         if (settled) return;
         inMemory.delete(sweep);
@@ -205,6 +204,24 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
       },
     });
   });
+}
+
+type Hashes = ReadonlyArray<readonly [DigestName, Hash]>;
+const NO_HASHES: Hashes = [];
+
+/** The digests a body needs (none, for most bodies of a bulk run: no objects made for them). */
+function hashesFor(target: PartTarget): Hashes {
+  const { digests = [], expect } = target;
+  if (digests.length === 0 && !expect) return NO_HASHES;
+  const names = new Set<DigestName>([...digests, ...(expect ? [expect.algorithm] : [])]);
+  return [...names].map((name) => [name, createHash(name)] as const);
+}
+
+/** A connection the server closed before Content-Length was reached: a short body, said so. */
+function asShortBody(error: unknown, progress: TransferProgress): unknown {
+  const { total, bytes } = progress;
+  const closed = (error as { code?: unknown } | undefined)?.code === 'UND_ERR_SOCKET';
+  return closed && total !== undefined && bytes < total ? new BodyLengthError(bytes, total) : error;
 }
 
 /** A body still kept in memory, and since when. */

@@ -10,7 +10,7 @@ export function resolveInside(destdir: string, out: string): string {
   const root = resolve(destdir);
   const target = resolve(root, out);
   const rel = relative(root, target);
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) || out.includes('\0')) {
+  if (rel === '' || leavesRoot(rel) || out.includes('\0')) {
     throw new LocalError('UNSAFE_PATH', `refusing to write outside the destination folder: ${out}`, false);
   }
   return target;
@@ -23,9 +23,14 @@ export function resolveInside(destdir: string, out: string): string {
 export async function assertRealFolderInside(destdir: string, folder: string): Promise<void> {
   const [root, real] = await Promise.all([realpath(destdir), realpath(folder)]);
   const rel = relative(root, real);
-  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+  if (leavesRoot(rel)) {
     throw new LocalError('UNSAFE_PATH', `refusing to write through ${folder}: it leads outside the destination folder`, false);
   }
+}
+
+/** A path relative to a folder (from `relative`) that leads outside it. */
+function leavesRoot(rel: string): boolean {
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
 }
 
 /** Where a download is written until it is complete. */

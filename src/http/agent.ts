@@ -14,7 +14,7 @@ export interface DispatcherOptions {
  * no pipelining (a slow response must not hold up the next one on the same socket), and
  * redirects followed by undici's redirect interceptor.
  */
-export function createDispatcher(options: DispatcherOptions, env: NodeJS.ProcessEnv = process.env): Dispatcher {
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const common = {
     connect: { timeout: options.timeouts.connectMs },
     headersTimeout: options.timeouts.headersMs,
@@ -24,6 +24,7 @@ export function createDispatcher(options: DispatcherOptions, env: NodeJS.Process
   const redirect = redirectInterceptor({ maxRedirections: options.maxRedirections });
   // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
   // counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
+  const { env } = process;
   const variable = (name: string): string => env[name.toLowerCase()] || env[name] || '';
   const httpProxy = variable('HTTP_PROXY');
   const httpsProxy = variable('HTTPS_PROXY');

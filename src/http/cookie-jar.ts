@@ -8,8 +8,6 @@ interface Cookie {
   subdomains: boolean;
   path: string;
   secure: boolean;
-  /** Seconds since the epoch; 0 for a session cookie. */
-  expires: number;
   name: string;
   value: string;
 }
@@ -22,7 +20,8 @@ interface Cookie {
 export class CookieJar {
   private constructor(private readonly cookies: readonly Cookie[]) {}
 
-  static async load(path: string, nowSeconds = Date.now() / 1000): Promise<CookieJar> {
+  static async load(path: string): Promise<CookieJar> {
+    const nowSeconds = Date.now() / 1000;
     const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read the cookies file ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
     });
@@ -41,7 +40,6 @@ export class CookieJar {
         subdomains: flag === 'TRUE' || domain.startsWith('.'),
         path: cookiePath || '/',
         secure: secure === 'TRUE',
-        expires: expiry,
         name,
         value: value.join('\t'),
       });

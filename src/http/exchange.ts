@@ -104,8 +104,9 @@ export class ResponseBody {
     this.#held = [];
     this.#discarded = true;
     if (this.#ended) return;
-    this.#ended = { error: new DiscardedError() };
-    this.#controller?.abort(new DiscardedError());
+    const reason = new DiscardedError();
+    this.#ended = { error: reason };
+    this.#controller?.abort(reason);
   }
 }
 

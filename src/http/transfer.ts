@@ -2,18 +2,19 @@ import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { BodyLengthError, FileTooLargeError, HttpStatusError, LocalError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
+import { FileTooLargeError, HttpStatusError, LocalError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
 import { parseChecksum } from '../input/checksum.js';
 import type { ActiveJob } from '../engine/job.js';
 import { writeBody, type TransferProgress, type TransferStart } from '../fs/part-writer.js';
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
-
-export type { TransferProgress, TransferStart };
 import type { NameClaim } from '../input/resolver.js';
 import type { CookieJar } from './cookie-jar.js';
 import { nameFromDisposition } from './disposition.js';
 import { exchange, type ResponseBody } from './exchange.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
+
+/** The digest --hash sha256 asks for. */
+const SHA256 = ['sha256'] as const;
 
 export interface TransferContext {
   dispatcher: Dispatcher;
@@ -67,13 +68,7 @@ export async function transfer(
 
   let body: ResponseBody | undefined;
   try {
-    const sent = {
-      ...ctx.headers,
-      ...job.record.headers,
-      ...cookieHeader(ctx, job),
-      ...(validator ? { range: `bytes=${offset}-`, 'if-range': validator } : {}),
-    };
-    const response = await exchange(ctx.dispatcher, job.url, sent, signal);
+    const response = await exchange(ctx.dispatcher, job.url, requestHeaders(ctx, job, offset, validator), signal);
     body = response.body;
     const { statusCode, headers } = response;
     if (statusCode < 200 || statusCode > 299) {
@@ -95,7 +90,6 @@ export async function transfer(
     if (statusCode === 206) {
       const range = parseContentRange(first(headers['content-range']));
       if (!range || range.start !== offset || (resume && !sameVersion(resume, served))) {
-        body.discard();
         await unlink(part).catch(() => undefined);
         throw new ResumeError(
           range && range.start !== offset
@@ -116,7 +110,6 @@ export async function transfer(
       finalPath = resolveInside(ctx.destdir, out);
     }
     if (ctx.maxFilesize !== undefined && total !== undefined && total > ctx.maxFilesize) {
-      body.discard();
       throw new FileTooLargeError(total, ctx.maxFilesize, true);
     }
     const dir = dirname(finalPath);
@@ -133,32 +126,35 @@ export async function transfer(
       total,
       progress,
       onStart,
-      ...(ctx.maxFilesize === undefined ? {} : { maxBytes: ctx.maxFilesize }),
-      digests: ctx.sha256 ? ['sha256'] : [],
-      ...(checksum ? { expect: { algorithm: checksum.algorithm, hex: checksum.hex } } : {}),
+      maxBytes: ctx.maxFilesize,
+      digests: ctx.sha256 ? SHA256 : undefined,
+      expect: checksum,
     });
-    const sha256 = written.digests.sha256;
-    return { bytes: progress.bytes, status: statusCode, path: out, ...(sha256 ? { sha256 } : {}) };
+    return { bytes: progress.bytes, status: statusCode, path: out, sha256: written.digests.sha256 };
   } catch (error) {
     body?.discard();
     if (signal !== ctx.signal && signal.aborted && !ctx.signal.aborted) {
       throw new TimeoutError('ETIMEDOUT_TOTAL', `attempt took longer than --max-time ${ctx.maxTimeMs! / 1000} s`, { cause: error });
     }
-    // The server closed the connection cleanly before Content-Length was reached: a short body.
-    const { total } = progress;
-    if ((error as { code?: unknown }).code === 'UND_ERR_SOCKET' && total !== undefined && progress.bytes < total) {
-      throw new BodyLengthError(progress.bytes, total);
-    }
     throw error;
   }
 }
 
-/** The Cookie header: the jar's cookies for this URL, after any given with -H or by the input. */
-function cookieHeader(ctx: TransferContext, job: ActiveJob): Record<string, string> {
+/**
+ * The request's headers: the run's, the job's own over them, the jar's cookies after any given
+ * with -H or by the input, and Range with If-Range to continue a `.part`. Most requests of a bulk
+ * run have none of the last three and go out with the run's headers as they are.
+ */
+function requestHeaders(ctx: TransferContext, job: ActiveJob, offset: number, validator: string | undefined): Record<string, string> {
   const fromJar = ctx.cookies?.headerFor(job.url);
-  if (!fromJar) return {};
-  const given = job.record.headers?.cookie ?? ctx.headers.cookie;
-  return { cookie: given ? `${given}; ${fromJar}` : fromJar };
+  if (!job.record.headers && !fromJar && !validator) return ctx.headers;
+  const headers = { ...ctx.headers, ...job.record.headers };
+  if (fromJar) headers.cookie = headers.cookie ? `${headers.cookie}; ${fromJar}` : fromJar;
+  if (validator) {
+    headers.range = `bytes=${offset}-`;
+    headers['if-range'] = validator;
+  }
+  return headers;
 }
 
 /**

@@ -15,12 +15,14 @@ const ALGORITHMS: Record<string, [Checksum['algorithm'], Checksum['label'], numb
   md5: ['md5', 'md5', 32],
 };
 
+const HEX = /^[0-9a-f]+$/;
+
 /** The checksum, or why it is not one. */
 export function parseChecksum(text: string): Checksum | string {
   const eq = text.indexOf('=');
   const known = ALGORITHMS[text.slice(0, eq).trim().toLowerCase()];
   const hex = text.slice(eq + 1).trim().toLowerCase();
   if (eq <= 0 || !known) return `checksum must be sha-256=HEX, sha-1=HEX or md5=HEX: ${JSON.stringify(text)}`;
-  if (!new RegExp(`^[0-9a-f]{${known[2]}}$`).test(hex)) return `checksum ${known[1]} needs ${known[2]} hex digits: ${JSON.stringify(text)}`;
+  if (hex.length !== known[2] || !HEX.test(hex)) return `checksum ${known[1]} needs ${known[2]} hex digits: ${JSON.stringify(text)}`;
   return { algorithm: known[0], label: known[1], hex };
 }

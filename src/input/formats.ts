@@ -1,4 +1,5 @@
 import type { InputFormat, JobSpec } from './spec.js';
+import { splitHeader } from '../http/header-line.js';
 
 /** What a line parser reports: a finished entry, a rejected line, or an ignored option. */
 export interface ParseSink {
@@ -52,9 +53,9 @@ export function lineParser(label: string, sink: ParseSink, format?: InputFormat)
           return;
         }
         if (key === 'header') {
-          const colon = value.indexOf(':');
-          if (colon <= 0) return sink.reject(src, `header must be "Name: value": ${JSON.stringify(value)}`);
-          current.headers = { ...current.headers, [value.slice(0, colon).trim().toLowerCase()]: value.slice(colon + 1).trim() };
+          const field = splitHeader(value);
+          if (!field) return sink.reject(src, `header must be "Name: value": ${JSON.stringify(value)}`);
+          current.headers = { ...current.headers, [field.name]: field.value };
         } else {
           current[key as 'out' | 'dir' | 'checksum'] = value;
         }

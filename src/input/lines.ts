@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
+import { LineSplitter } from '../utils/line-splitter.js';
 
-const NEWLINE = 0x0a;
 const CR = 0x0d;
 
 export interface Line {
@@ -16,21 +16,21 @@ export interface Line {
  * UTF-8 byte-order mark, and yields the last line even without a final newline.
  */
 export async function* readLineBatches(stream: Readable): AsyncGenerator<Line[]> {
-  let carry: Buffer | undefined;
+  const splitter = new LineSplitter();
   let line = 0;
+  let batch: Line[] = [];
+  const visit = (buf: Buffer, start: number, end: number): void => {
+    batch.push({ text: decode(buf, start, end, line === 0), line: ++line });
+  };
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const buf = carry ? Buffer.concat([carry, bytes]) : bytes;
-    const batch: Line[] = [];
-    let start = 0;
-    for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
-      batch.push({ text: decode(buf, start, nl, line === 0), line: ++line });
-      start = nl + 1;
+    splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, visit);
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
     }
-    carry = start < buf.length ? buf.subarray(start) : undefined;
-    if (batch.length > 0) yield batch;
   }
-  if (carry) yield [{ text: decode(carry, 0, carry.length, line === 0), line: ++line }];
+  const { rest } = splitter;
+  if (rest) yield [{ text: decode(rest, 0, rest.length, line === 0), line: ++line }];
 }
 
 function decode(buf: Buffer, start: number, end: number, first: boolean): string {

@@ -7,8 +7,9 @@ import type { JoblogWriter } from '../joblog/writer.js';
 import type { HashSet } from '../utils/hash-set.js';
 import { redactUrl } from '../utils/redact-url.js';
 import { parseChecksum } from './checksum.js';
-import type { JobSpec } from './spec.js';
+import type { ConflictPolicy, JobSpec } from './spec.js';
 import { checkUrl } from './url-line.js';
+import { HEADER_NAME } from '../http/header-line.js';
 
 /** A job just written to the joblog, with its parsed URL (the engine's ActiveJob is made from it). */
 export interface NewJob {
@@ -17,8 +18,6 @@ export interface NewJob {
   url: URL;
 }
 
-/** What to do when a job's name is taken by a file this joblog did not write. */
-export type ConflictPolicy = 'rename' | 'skip' | 'overwrite';
 
 export interface ResolverDeps {
   writer: JoblogWriter;
@@ -80,7 +79,7 @@ export class Resolver implements NameClaim {
   resolve(spec: JobSpec): NewJob | undefined {
     const url = checkUrl(spec.url.trim());
     if (typeof url === 'string') return this.reject(spec.src, url);
-    const folder = spec.dir === undefined ? [] : relativePath(spec.dir, 'dir');
+    const folder = spec.dir === undefined ? NO_SEGMENTS : relativePath(spec.dir, 'dir');
     if (typeof folder === 'string') return this.reject(spec.src, folder);
     const given = spec.out === undefined ? undefined : relativePath(spec.out, 'out');
     if (typeof given === 'string') return this.reject(spec.src, given);
@@ -91,7 +90,9 @@ export class Resolver implements NameClaim {
     if (headerError !== undefined) return this.reject(spec.src, `not a header name: ${JSON.stringify(headerError)}`);
 
     const named = spec.out !== undefined || spec.dir !== undefined;
-    const path = [...folder, ...(given ?? [nameFromUrl(url)])].join('/');
+    const dir = folder.join('/');
+    const name = given ? given.join('/') : nameFromUrl(url);
+    const path = dir ? `${dir}/${name}` : name;
     if (!this.deps.keys.add(jobKey(url.href, named ? path : undefined))) return undefined;
     let out = this.deps.names.allocate(path);
     // The joblog's own jobs have their names reserved already: a file found under a new job's
@@ -107,7 +108,7 @@ export class Resolver implements NameClaim {
             seq: ++this.seq,
             url: url.href,
             out,
-            ...(folder.length > 0 ? { dir: folder.join('/') } : {}),
+            ...(dir ? { dir } : {}),
             ...(checksum ? { checksum: `${checksum.label}=${checksum.hex}` } : {}),
             ...(spec.headers ? { headers: spec.headers } : {}),
             ...(named ? { named: true as const } : {}),
@@ -125,12 +126,12 @@ export class Resolver implements NameClaim {
   }
 }
 
+const NO_SEGMENTS: readonly string[] = [];
+
 export interface NameClaim {
   /** A name for a file that turns out to have one of its own (Content-Disposition). */
   claimName(path: string): string;
 }
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * A path the input gave, as safe segments under the destination folder, or why it is refused.

@@ -13,4 +13,9 @@ export interface JobSpec {
   headers?: Record<string, string>;
 }
 
-export type InputFormat = 'plain' | 'aria2' | 'jsonl';
+export const INPUT_FORMATS = ['plain', 'aria2', 'jsonl'] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+
+/** What to do when a job's name is taken by a file this joblog did not write. */
+export const CONFLICT_POLICIES = ['rename', 'skip', 'overwrite'] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];

@@ -4,6 +4,7 @@ import type { Validator } from '../http/validator.js';
 import { Bitset } from '../utils/bitset.js';
 import { scanRecord } from './scan.js';
 import type { JobRecord } from './records.js';
+import { LineSplitter } from '../utils/line-splitter.js';
 
 const NEWLINE = 0x0a;
 
@@ -81,19 +82,16 @@ export async function readJoblog(path: string, options: ReadOptions = {}): Promi
   // Final failures: seq -> index of its reason (only with collectFailures).
   const failReason = new Map<number, number>();
   const reasonIndex = new Map<string, number>();
-  const exists = await stat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
-      throw error;
-    },
-  );
-  if (!exists) return state;
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!info) return state;
 
   // Per seq: 1 + offset of its job line (0: no job line seen), and the bytes of its last `done`.
   // 4 bytes a job each where they fit: offsets of a log under 4 GiB, file sizes under 4 GiB
   // (larger sizes go to a small map). At ten million jobs that is 80 MB instead of 160.
-  const wide = (await stat(path)).size >= 0xffffffff;
+  const wide = info.size >= 0xffffffff;
   let offsets: Offsets = wide ? new Float64Array(1024) : new Uint32Array(1024);
   let doneBytes = new Uint32Array(1024);
   const bigBytes = new Map<number, number>();
@@ -299,7 +297,7 @@ async function readValidators(path: string, startAt: Map<number, number>): Promi
   const handle = await open(path, 'r');
   try {
     for (const [seq, offset] of startAt) {
-      const record = parseRecord(await readLineAt(handle, offset)) as (LooseRecord & Validator) | undefined;
+      const record = parseRecord(readLineAt(handle, offset)) as (LooseRecord & Validator) | undefined;
       if (!record) continue;
       const { etag, lastModified } = record;
       validators.set(seq, {
@@ -319,38 +317,21 @@ async function forEachLine(
   visit: (buf: Buffer, start: number, end: number, offset: number) => void,
   size?: number,
 ): Promise<{ size: number; torn: number }> {
-  let carry: Buffer | undefined; // the start of a line that continues in the next chunk
-  let base = 0; // file offset of the first byte of the chunk (or of `carry` when there is one)
-  const range = size === undefined ? {} : { end: size - 1 };
   if (size === 0) return { size: 0, torn: 0 };
+  const splitter = new LineSplitter();
+  const visitLine = (buf: Buffer, start: number, end: number, offset: number): void => {
+    if (end > start) visit(buf, start, end, offset);
+  };
+  const range = size === undefined ? {} : { end: size - 1 };
   for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20, ...range }) as AsyncIterable<Buffer>) {
-    let start = 0;
-    if (carry) {
-      // Only the line split across chunks is copied, not the chunk.
-      const nl = chunk.indexOf(NEWLINE);
-      if (nl === -1) {
-        carry = Buffer.concat([carry, chunk]);
-        continue;
-      }
-      const line = Buffer.concat([carry, chunk.subarray(0, nl)]);
-      if (line.length > 0) visit(line, 0, line.length, base);
-      base += carry.length; // now the offset of this chunk's first byte
-      start = nl + 1;
-      carry = undefined;
-    }
-    for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
-      if (nl > start) visit(chunk, start, nl, base + start);
-      start = nl + 1;
-    }
-    if (start < chunk.length) carry = chunk.subarray(start);
-    base += start;
+    splitter.push(chunk, visitLine);
   }
-  return { size: base, torn: carry?.length ?? 0 };
+  return { size: splitter.restOffset, torn: splitter.rest?.length ?? 0 };
 }
 
 /** Reads back the job line that starts at `offset` (how a pending job gets its details again). */
 export async function readJobAt(handle: FileHandle, offset: number): Promise<JobRecord> {
-  const record = JSON.parse(await readLineAt(handle, offset)) as JobRecord;
+  const record = JSON.parse(readLineAt(handle, offset)) as JobRecord;
   if (record.t !== 'job') throw new Error(`no job record at offset ${offset}`);
   return record;
 }
@@ -361,7 +342,7 @@ export async function readJobAt(handle: FileHandle, offset: number): Promise<Job
  * thread-pool round trip per parked job read back cost more than the read (a run of 100,000
  * jobs of one host reads most of them back).
  */
-async function readLineAt(handle: FileHandle, offset: number): Promise<string> {
+function readLineAt(handle: FileHandle, offset: number): string {
   let length = 4096;
   for (;;) {
     const buf = Buffer.allocUnsafe(length);

@@ -87,7 +87,7 @@ export function scanRecord(buf: Buffer, start: number, end: number, withJobField
     case 'start': {
       // dl's start with nothing after the attempt number (`...,"attempt":1}`) names no version.
       const attempt = at + TS_SPAN + AFTER_TS_ATTEMPT.length;
-      if (matchAt(buf, at + TS_SPAN, AFTER_TS_ATTEMPT) && end - attempt <= 4 && buf[end - 1] === CLOSE) {
+      if (matchAt(buf, at + TS_SPAN, AFTER_TS_ATTEMPT) && end - attempt <= 4) {
         let i = attempt;
         while (i < end - 1 && buf[i]! >= 0x30 && buf[i]! <= 0x39) i++;
         if (i === end - 1) {

@@ -33,13 +33,13 @@ export class HashSet {
   }
 
   has(value: string): boolean {
-    hash(value, this.foldCase);
+    hash(value, this.foldCase, this.stride === 2);
     return this.slotOf(pair[0], pair[1]) < 0;
   }
 
   /** Adds the string and says whether it was new. */
   add(value: string): boolean {
-    hash(value, this.foldCase);
+    hash(value, this.foldCase, this.stride === 2);
     const slot = this.slotOf(pair[0], pair[1]);
     if (slot < 0) return false;
     this.put(slot, pair[0], pair[1]);
@@ -91,10 +91,11 @@ const pair: [number, number] = [0, 0];
 const NON_ASCII = /[^\u0000-\u007f]/;
 
 /**
- * FNV-1a and a shift-add lane with a final avalanche, into `pair`. Neither word of a 64-bit
- * hash, nor the first word alone, is ever 0 (0 marks a free slot).
+ * FNV-1a, and for a 64-bit hash a shift-add lane with a final avalanche, into `pair`. Neither
+ * word of a 64-bit hash, nor the first word alone, is ever 0 (0 marks a free slot). A 32-bit
+ * set reads only the first word, so the second lane is not computed for it.
  */
-function hash(value: string, foldCase: boolean): void {
+function hash(value: string, foldCase: boolean, wide: boolean): void {
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ value.length;
   if (foldCase && NON_ASCII.test(value)) value = value.toLowerCase();
@@ -102,11 +103,12 @@ function hash(value: string, foldCase: boolean): void {
     let c = value.charCodeAt(i);
     if (foldCase && c >= 0x41 && c <= 0x5a) c |= 0x20;
     a = Math.imul(a ^ c, 0x01000193);
-    b = ((b << 5) - b + c) ^ (b >>> 27); // a second lane without a multiply: it is the hot loop
+    if (wide) b = ((b << 5) - b + c) ^ (b >>> 27); // a second lane without a multiply: it is the hot loop
   }
+  pair[0] = (a >>> 0) || 1;
+  if (!wide) return;
   b = Math.imul(b ^ (b >>> 16), 0x85ebca6b);
   b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
   b ^= b >>> 16;
-  pair[0] = (a >>> 0) || 1;
   pair[1] = b >>> 0;
 }
