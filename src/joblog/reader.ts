@@ -2,7 +2,7 @@ import { createReadStream, readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Validator } from '../http/validator.js';
 import { Bitset } from '../utils/bitset.js';
-import { scanRecord } from './scan.js';
+import { ownTypeLetter, scanRecord } from './scan.js';
 import type { JobRecord } from './records.js';
 import { LineSplitter } from '../utils/line-splitter.js';
 
@@ -272,6 +272,8 @@ function collectPending(state: JoblogState, offsets: Offsets): PendingJobs {
   return { seqs: seqs.subarray(0, n), offsets: at.subarray(0, n) };
 }
 
+const JOB_LETTER = 0x6a; // j
+
 /**
  * Every job record of the log up to `size` bytes, with its offset: a second, lighter pass for
  * the indexes a run with inputs needs (URLs, names), so that pending jobs can start first. The
@@ -281,8 +283,9 @@ export async function forEachJob(path: string, size: number, onJob: (job: JobRec
   await forEachLine(
     path,
     (buf, start, end, offset) => {
-      // dl's own lines name their type at byte 6 (`{"t":"job"`): skip the other types unparsed.
-      if (buf[start] === 0x7b && buf[start + 1] === 0x22 && buf[start + 2] === 0x74 && buf[start + 6] !== 0x6a) return;
+      // dl's own lines name their type up front (`{"t":"job"`): skip the other types unparsed.
+      const type = ownTypeLetter(buf, start);
+      if (type !== undefined && type !== JOB_LETTER) return;
       const record = (scanRecord(buf, start, end, true) as JobRecord | undefined) ?? (parseRecord(buf.toString('utf8', start, end)) as JobRecord | undefined);
       if (record?.t === 'job') onJob(record, offset);
     },

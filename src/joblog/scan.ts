@@ -26,6 +26,16 @@ const bytesOf = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 const TYPES = new Map<number, [string, Uint8Array]>(
   ['job', 'done', 'fail', 'start'].map((t) => [t.charCodeAt(0), [t, bytesOf(`{"t":"${t}","seq":`)]]),
 );
+const TYPE_PREFIX = bytesOf('{"t":"');
+
+/**
+ * The first letter of the type of a line written as dl writes it (`{"t":"job"...`), or undefined
+ * for a line written any other way (spaced, keys in another order), which only JSON.parse can tell.
+ */
+export function ownTypeLetter(buf: Buffer, start: number): number | undefined {
+  return matchAt(buf, start, TYPE_PREFIX) ? buf[start + TYPE_PREFIX.length] : undefined;
+}
+
 /** `,"ts":"` + a 24-character ISO date + `",`: what follows seq in done and start records. */
 const TS_SPAN = 7 + 24 + 2;
 const AFTER_TS_ATTEMPT = bytesOf('"attempt":');

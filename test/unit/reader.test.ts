@@ -265,6 +265,16 @@ describe('readJoblog', () => {
     ]);
   });
 
+  it('forEachJob sees job lines written by other tools, spaced as JSON allows, as readJoblog does', async () => {
+    const spaced = `${JSON.stringify(job(1)).replace(/":/g, '": ')}\n`; // {"t": "job", "seq": 1, ...}
+    await writeLog([spaced, job(2)]);
+    const state = await readJoblog(log);
+    const seen: number[] = [];
+    await forEachJob(log, state.size, (j) => seen.push(j.seq));
+    expect(state.jobs).toBe(2);
+    expect(seen).toEqual([1, 2]);
+  });
+
   it('keeps offsets right in a log larger than one read chunk', async () => {
     // About 3 MB: lines straddle the 1 MB read chunks.
     const entries: JoblogRecord[] = [run(['big'])];
