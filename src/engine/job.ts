@@ -12,6 +12,8 @@ export interface ActiveJob {
   site: string;
   /** Version of the `.part` file an earlier run left, when it can be resumed. */
   resume?: Validator;
+  /** The name a Content-Disposition gave, and the file name claimed for it: kept for retries. */
+  claimed?: { given: string; out: string };
 }
 
 export function activeJob(record: JobRecord, offset: number, url = new URL(record.url), resume?: Validator): ActiveJob {

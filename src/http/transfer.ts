@@ -101,16 +101,20 @@ export async function transfer(
       total = range.total ?? (total === undefined ? undefined : offset + total);
     }
 
+    // Before a name is claimed for it: a file refused takes no name.
+    if (ctx.maxFilesize !== undefined && total !== undefined && total > ctx.maxFilesize) {
+      throw new FileTooLargeError(total, ctx.maxFilesize, true);
+    }
+
     // A name from the response: the .part keeps the job's name (a resume finds it), the file
     // gets this one, recorded in the done record.
     let out = job.record.out;
     const given = ctx.names && nameFromDisposition(first(headers['content-disposition']));
     if (given && given !== out.slice(out.lastIndexOf('/') + 1)) {
-      out = ctx.names!.claimName(out.slice(0, out.lastIndexOf('/') + 1) + given);
+      // Claimed once per job: a retry must not claim the next free name (`a.1.pdf`) for itself.
+      if (job.claimed?.given !== given) job.claimed = { given, out: ctx.names!.claimName(out.slice(0, out.lastIndexOf('/') + 1) + given) };
+      out = job.claimed.out;
       finalPath = resolveInside(ctx.destdir, out);
-    }
-    if (ctx.maxFilesize !== undefined && total !== undefined && total > ctx.maxFilesize) {
-      throw new FileTooLargeError(total, ctx.maxFilesize, true);
     }
     const dir = dirname(finalPath);
     if (!ctx.madeDirs.has(dir)) {

@@ -146,17 +146,39 @@ describe('--content-disposition', () => {
     '/cd/4.bin': 'attachment; filename="../../evil.txt"',
     '/cd/5.bin': 'attachment; filename="same.bin"',
     '/cd/6.bin': 'attachment; filename="same.bin"',
+    '/cd/retry/1.bin': 'attachment; filename="retried.pdf"',
   };
+  const requests = new Map<string, number>();
   const server = useServer((req, res) => {
     const path = req.url ?? '/';
     const body = contentFor(path);
     const disposition = dispositions[path];
-    res.writeHead(200, { 'content-length': body.length, ...(disposition ? { 'content-disposition': disposition } : {}) }).end(body);
+    const nth = (requests.get(path) ?? 0) + 1;
+    requests.set(path, nth);
+    res.writeHead(200, { 'content-length': body.length, ...(disposition ? { 'content-disposition': disposition } : {}) });
+    // The first answer for /cd/retry/ breaks off half-way: the job is tried again.
+    if (path.startsWith('/cd/retry/') && nth === 1) {
+      res.write(body.subarray(0, body.length >> 1));
+      setImmediate(() => res.socket?.destroy());
+      return;
+    }
+    res.end(body);
+  });
+
+  it('a retried job keeps the name it claimed, rather than claiming the next one', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), server.url('/cd/retry/1.bin'));
+      expect((await runCli(['--content-disposition', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir)).code).toBe(0);
+      expect(requests.get('/cd/retry/1.bin')).toBe(2);
+      expect((await readdir(join(dir, 'out'))).sort()).toEqual(['retried.pdf']);
+      const records = await readRecords(join(dir, 'run.jsonl'));
+      expect(records.find((r) => r.t === 'done')?.path).toBe('retried.pdf');
+    });
   });
 
   it('names files after the header, safely, distinctly, and records the name', async () => {
     await withTempDir(async (dir) => {
-      const paths = [...Object.keys(dispositions), '/cd/7.bin'];
+      const paths = [...Object.keys(dispositions).filter((p) => !p.startsWith('/cd/retry/')), '/cd/7.bin'];
       await writeFile(join(dir, 'urls.txt'), paths.map((p) => server.url(p)).join('\n'));
       expect((await runCli(['--content-disposition', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir)).code).toBe(0);
       const names = ['report.pdf', 'naïve café.txt', 'été.txt', 'evil.txt', 'same.bin', 'same.1.bin', '7.bin'];
