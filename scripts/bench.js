@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, '.bench');
 const bin = join(root, 'bin', 'dl.js');
+const floorScript = join(root, 'scripts', 'bench-floor.js');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const runsArg = args.indexOf('--runs');
@@ -166,6 +167,8 @@ function peerTools(urlsFile) {
   ];
   if (has('curl')) tools.push({ name: 'curl', cmd: 'curl', args: () => ['-s', '-Z', '--parallel-max', String(CONCURRENCY), '--remote-name-all', '-K', `${urlsFile}.curl`] });
   if (has('wget2')) tools.push({ name: 'wget2', cmd: 'wget2', args: (dest) => ['-q', '--no-robots', '--max-threads', String(CONCURRENCY), '-P', dest, '-i', urlsFile] });
+  // Not a peer: the least any Node program does for the same fetches (scripts/bench-floor.js).
+  tools.push({ name: 'floor', cmd: process.execPath, args: (dest) => [floorScript, urlsFile, dest, String(CONCURRENCY / 4)] });
   if (has('aria2c')) tools.push({ name: 'aria2c', cmd: 'aria2c', args: (dest) => ['-q', '-j', String(CONCURRENCY), '--file-allocation=none', '--auto-file-renaming=false', '-d', dest, '-i', urlsFile] });
   return tools;
 }
@@ -238,6 +241,19 @@ const target = (name, value, limit, unit, note = '') => {
   log(`${met ? 'MET    ' : 'NOT MET'} ${name}: ${Number.isFinite(value) ? value.toFixed(2) : 'n/a'} ${unit} (target <= ${limit} ${unit}) ${note}`);
 };
 
+/**
+ * What the floor says of a scenario: whether fetching in Node could meet the target at all on
+ * this machine, and how much of dl's time is dl's own.
+ */
+const floorNotes = [];
+function floorNote(label, rows, peer, limit) {
+  const floor = rows.get('floor');
+  const ratio = floor.wall / rows.get(peer).wall;
+  const text = `${label} floor / ${peer} ${ratio.toFixed(2)}x (${ratio <= limit ? 'within' : 'over'} the ${limit}x target); dl / floor ${(rows.get('dl').wall / floor.wall).toFixed(2)}x`;
+  floorNotes.push(text);
+  log(`  ${text}`);
+}
+
 // (a) many small files
 log(`(a) ${config.small} x 16 KiB over 4 ports, concurrency ${CONCURRENCY}, ${config.runs} run(s), output on ${outFs}`);
 for (let i = 0; i < config.small; i++) makeFile(join(work, 'www', 'a', `f${i}.bin`), 16384);
@@ -246,6 +262,7 @@ const a = compare(peerTools(smallUrls), config.runs, config.small + 0);
 results.scenarios.push({ name: `(a) ${config.small} x 16 KiB, 4 ports, concurrency ${CONCURRENCY}`, rows: a });
 if (a.has('wget2')) target('(a) dl / wget2 wall time', a.get('dl').wall / a.get('wget2').wall, 1.0, 'x');
 if (a.has('curl')) target('(a) dl / curl wall time', a.get('dl').wall / a.get('curl').wall, 1.3, 'x');
+floorNote('(a)', a, a.has('wget2') ? 'wget2' : 'curl', a.has('wget2') ? 1.0 : 1.3);
 
 // (b) a few big files, against cat of the same bytes to the same place
 log(`(b) 4 x ${config.bigMiB} MiB`);
@@ -256,6 +273,7 @@ const catTool = { name: 'cat', cmd: 'sh', args: (dest) => ['-c', bigSources.map(
 const b = compare([...peerTools(bigUrls), catTool], config.runs, 4);
 results.scenarios.push({ name: `(b) 4 x ${config.bigMiB} MiB, 4 ports`, rows: b });
 target('(b) dl / cat wall time', b.get('dl').wall / b.get('cat').wall, 1.25, 'x');
+floorNote('(b)', b, 'cat', 1.25);
 rmSync(join(out, 'dl'), { recursive: true, force: true });
 
 // (c) scale: resolve, status, resume
@@ -362,6 +380,8 @@ for (const row of scaleRows) {
 }
 lines.push('', '## Tiny files: memory stays flat', '', '| files | hosts | wall (s) | peak RSS (MB) |', '|---|---|---|---|');
 for (const row of tinyRows) lines.push(`| ${row.count} | ${row.hosts} | ${row.wall.toFixed(2)} | ${row.rss.toFixed(0)} |`);
+lines.push('', '## The floor', '', '`floor` is not a peer but scripts/bench-floor.js: the least work a Node program does for the same fetches (keep-alive HTTP/1.1 over `net`, one reusable 1 MiB read buffer per connection, synchronous writes to `.part` and a rename; no joblog, retries, limits or error handling). Where the floor misses a target, fetching in Node the way every tool here does (one request at a time per connection) cannot meet it on this machine; dl\'s ratio to the floor is dl\'s own overhead.', '');
+for (const note of floorNotes) lines.push(`- ${note}`);
 lines.push('', '## Targets', '', '| target | measured | limit | met |', '|---|---|---|---|');
 for (const t of results.targets) lines.push(`| ${t.name} | ${Number.isFinite(t.value) ? t.value.toFixed(2) : 'n/a'} ${t.unit} | ${t.limit} ${t.unit} | ${t.met ? 'yes' : '**no**'} |`);
 lines.push('');

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// `node scripts/bench-floor.js <urls file> <dest dir> <connections per host>`: the floor under dl
+// in `npm run bench`. It does the least work any Node program must do to fetch the same URLs the
+// same way: keep-alive HTTP/1.1 over `net`, one request at a time per connection, every body
+// into `<name>.part` and renamed when whole, synchronous writes straight from one reusable read
+// buffer per connection (larger reads than Node's default 64 KiB, no copies, no streams). No
+// joblog, retries, limits, redirects, names from headers or error handling: it assumes plain
+// `200` answers with a Content-Length. What it takes is Node's own cost of fetching this way, so
+// a target below it is out of reach of dl on that machine, and dl's ratio to it is dl's own
+// overhead.
+import { closeSync, openSync, renameSync, readFileSync, writeSync, constants } from 'node:fs';
+import { connect } from 'node:net';
+import { basename, join } from 'node:path';
+
+const [urlsFile, dest, perHostArg] = process.argv.slice(2);
+const perHost = Number(perHostArg);
+const READ_BUFFER = 1 << 20;
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+const HEAD_END = '\r\n\r\n';
+
+const queues = new Map(); // host:port -> the URLs still to fetch from it
+for (const line of readFileSync(urlsFile, 'utf8').split('\n')) {
+  if (!line) continue;
+  const url = new URL(line);
+  if (!queues.has(url.host)) queues.set(url.host, []);
+  queues.get(url.host).push(url);
+}
+
+/** One keep-alive connection that fetches URLs from its host's queue until it is empty. */
+function connection(host, queue) {
+  return new Promise((done, fail) => {
+    let url; // the URL in flight
+    let head = ''; // response head bytes so far
+    let fd = -1;
+    let left = 0; // body bytes still to come
+    const next = () => {
+      url = queue.shift();
+      if (!url) {
+        socket.end();
+        done();
+        return;
+      }
+      head = '';
+      socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    };
+    const finish = () => {
+      closeSync(fd);
+      fd = -1;
+      const name = join(dest, basename(url.pathname));
+      renameSync(`${name}.part`, name);
+      next();
+    };
+    const onRead = (size, buffer) => {
+      let start = 0;
+      if (fd === -1) {
+        head += buffer.latin1Slice(0, size);
+        const end = head.indexOf(HEAD_END);
+        if (end === -1) return;
+        if (!head.startsWith('HTTP/1.1 200')) throw new Error(`${url}: ${head.slice(0, head.indexOf('\r\n'))}`);
+        left = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head.slice(0, end))[1]);
+        start = size - (head.length - end - HEAD_END.length);
+        fd = openSync(`${join(dest, basename(url.pathname))}.part`, CREATE);
+      }
+      if (size > start) writeSync(fd, buffer, start, size - start);
+      left -= size - start;
+      if (left === 0) finish();
+    };
+    const [hostname, port] = host.split(':');
+    const socket = connect({ host: hostname, port: Number(port), onread: { buffer: Buffer.allocUnsafe(READ_BUFFER), callback: onRead } });
+    socket.setNoDelay(true);
+    socket.on('error', fail);
+    socket.on('connect', next);
+  });
+}
+
+await Promise.all([...queues].flatMap(([host, queue]) => Array.from({ length: perHost }, () => connection(host, queue))));
