@@ -4,22 +4,25 @@ import { HashSet } from '../utils/hash-set.js';
 
 /**
  * Names already in the destination folder's folders, each listed once when a job first wants a
- * name in it (a stat per job would cost seconds at a million jobs). Compared without case, like
- * the names jobs get. Files that appear after the listing are not seen; the final rename replaces
- * them, as it would without this check.
+ * name in it (a stat per job would cost seconds at a million jobs). The listing keeps 32-bit
+ * hashes of the names, without case; a name it matches is confirmed with lstat, since a hash
+ * shared by two names would otherwise skip a job whose file is not there (--on-conflict skip),
+ * and the file system itself tells whether a name differing only in case is the same file.
+ * Files that appear after the listing are not seen; the final rename replaces them, as it would
+ * without this check.
  */
 export class ExistingFiles {
   private readonly folders = new Map<string, HashSet>();
 
   constructor(private readonly destdir: string) {}
 
-  /** Size of what is at `path` (0 when it is gone or not a file). */
-  sizeOf(path: string): number {
+  /** Size of what is at `path`: 0 when it is not a file, undefined when nothing is there. */
+  sizeOf(path: string): number | undefined {
     try {
       const info = lstatSync(join(this.destdir, path));
       return info.isFile() ? info.size : 0;
     } catch {
-      return 0;
+      return undefined;
     }
   }
 
@@ -40,6 +43,6 @@ export class ExistingFiles {
       this.folders.set(folder, names);
     }
     // A fresh destination folder is empty: no name to hash.
-    return names.size > 0 && names.has(path.slice(slash + 1));
+    return names.size > 0 && names.has(path.slice(slash + 1)) && this.sizeOf(path) !== undefined;
   }
 }

@@ -118,7 +118,7 @@ export class Resolver implements NameClaim {
     this.deps.emit({ type: 'queued', seq: record.seq, url: redactUrl(record.url), out });
     if (taken && this.deps.onConflict === 'skip') {
       // The file there counts as this job's: done, with status 0 (nothing was requested).
-      this.deps.writer.append({ t: 'done', seq: record.seq, ts: now(), bytes: this.deps.existing.sizeOf(out), path: out, status: 0 });
+      this.deps.writer.append({ t: 'done', seq: record.seq, ts: now(), bytes: this.deps.existing.sizeOf(out) ?? 0, path: out, status: 0 });
       this.skippedExisting++;
       return undefined;
     }

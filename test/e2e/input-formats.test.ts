@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
 import { contentFor, useServer } from '../helpers/server.js';
+import { HashSet } from '../../src/utils/hash-set.js';
 
 describe('aria2 and JSON Lines input files', () => {
   const headersOf = new Map<string, IncomingHttpHeaders>();
@@ -133,6 +134,41 @@ describe('--on-conflict: a file this joblog did not write has a new job\'s name'
       expect(server.requests.length - before).toBe(policy === 'skip' ? 0 : 1);
       const status = JSON.parse((await runCli(['-l', 'run.jsonl', '--status', '--json'], dir)).stdout) as Record<string, unknown>;
       expect(status).toMatchObject({ jobs: 1, done: 1, pending: 0 });
+    });
+  });
+});
+
+/** Two distinct file names with the same 32-bit case-folded hash, as the folder listing keeps names. */
+function namesSharingAHash(): [string, string] {
+  const seen = new HashSet(32, 1 << 20, true);
+  const name = (i: number): string => `n${i}.bin`;
+  let j = 0;
+  while (seen.add(name(j))) j++;
+  const only = new HashSet(32, 16, true);
+  only.add(name(j));
+  for (let i = 0; i < j; i++) if (only.has(name(i))) return [name(i), name(j)];
+  throw new Error('no earlier name shares the hash');
+}
+
+describe('--on-conflict skip: a name that only shares a hash with a file there is downloaded', () => {
+  const server = useServer((req, res) => {
+    const body = contentFor(req.url ?? '/');
+    res.writeHead(200, { 'content-length': body.length }).end(body);
+  });
+
+  it('fetches the file that is not there', async () => {
+    const [there, absent] = namesSharingAHash();
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'out'));
+      await writeFile(join(dir, 'out', there), 'theirs');
+      // Only the absent name is a job: two jobs sharing a hash would tell each other apart by
+      // suffix instead (name-allocator.ts).
+      await writeFile(join(dir, 'urls.txt'), `${server.url(`/h/${absent}`)}\n`);
+      const result = await runCli(['--on-conflict', 'skip', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(result.code).toBe(0);
+      expect((await readFile(join(dir, 'out', there))).toString()).toBe('theirs');
+      expect((await readFile(join(dir, 'out', absent))).equals(contentFor(`/h/${absent}`))).toBe(true);
+      expect(server.requests).toEqual([`/h/${absent}`]);
     });
   });
 });
