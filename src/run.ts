@@ -305,9 +305,7 @@ async function readInputs(
 ): Promise<boolean> {
   for (const source of sources) {
     if (signal.aborted) return false;
-    const stream = source.open();
-    // A pipe that stays open must not keep an interrupted run waiting for its next line.
-    const cut = (): void => void stream.destroy();
+    const { chunks, cut } = source.open();
     signal.addEventListener('abort', cut, { once: true });
     // Entries come out of the parser as lines go in (an aria2 entry when the next one starts).
     const entries: JobSpec[] = [];
@@ -330,7 +328,7 @@ async function readInputs(
       return undefined;
     };
     try {
-      for await (const batch of readLineBatches(stream)) {
+      for await (const batch of readLineBatches(chunks)) {
         for (const { text, line } of batch) {
           if (signal.aborted) return false;
           parser.line(text, line);

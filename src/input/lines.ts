@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { LineSplitter } from '../utils/line-splitter.js';
 
 const CR = 0x0d;
@@ -15,14 +14,14 @@ export interface Line {
  * Splits on `\n` at the byte level (no decoder state to carry), drops a trailing `\r` and a
  * UTF-8 byte-order mark, and yields the last line even without a final newline.
  */
-export async function* readLineBatches(stream: Readable): AsyncGenerator<Line[]> {
+export async function* readLineBatches(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Line[]> {
   const splitter = new LineSplitter();
   let line = 0;
   let batch: Line[] = [];
   const visit = (buf: Buffer, start: number, end: number): void => {
     batch.push({ text: decode(buf, start, end, line === 0), line: ++line });
   };
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+  for await (const chunk of chunks) {
     splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, visit);
     if (batch.length > 0) {
       yield batch;

@@ -1,10 +1,11 @@
-import { createReadStream, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Validator } from '../http/validator.js';
 import { Bitset } from '../utils/bitset.js';
 import { ownTypeLetter, scanRecord } from './scan.js';
 import type { JobRecord } from './records.js';
 import { LineSplitter } from '../utils/line-splitter.js';
+import { readChunks } from '../utils/read-chunks.js';
 
 const NEWLINE = 0x0a;
 
@@ -325,10 +326,7 @@ async function forEachLine(
   const visitLine = (buf: Buffer, start: number, end: number, offset: number): void => {
     if (end > start) visit(buf, start, end, offset);
   };
-  const range = size === undefined ? {} : { end: size - 1 };
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20, ...range }) as AsyncIterable<Buffer>) {
-    splitter.push(chunk, visitLine);
-  }
+  for await (const chunk of readChunks(path, 4 << 20, size)) splitter.push(chunk, visitLine);
   return { size: splitter.restOffset, torn: splitter.rest?.length ?? 0 };
 }
 

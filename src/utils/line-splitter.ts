@@ -6,7 +6,8 @@ export type LineVisitor = (buf: Buffer, start: number, end: number, offset: numb
 /**
  * Splits a stream of byte chunks into lines at `\n`, at the byte level (no decoder state to
  * carry). Lines are handed over where they lie in the chunk; only a line split across chunks is
- * copied, never the chunk.
+ * copied, never the chunk. Nothing of a chunk is kept once `push` returns, so a reader may read
+ * the next chunk into the same buffer (utils/read-chunks.ts).
  */
 export class LineSplitter {
   /** The start of a line that continues in the next chunk. */
@@ -32,7 +33,7 @@ export class LineSplitter {
       visit(chunk, start, nl, this.base + start);
       start = nl + 1;
     }
-    if (start < chunk.length) this.carry = chunk.subarray(start);
+    if (start < chunk.length) this.carry = Buffer.from(chunk.subarray(start));
     this.base += start;
   }
 
