@@ -164,6 +164,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       connectionsFor: (origin) => limits.hostLimit(hostKeyOf(origin)),
       maxRedirections: DEFAULTS.maxRedirections,
       timeouts,
+      cookies,
     });
     closers.unshift(() => dispatcher.destroy());
 
@@ -193,7 +194,6 @@ export async function run(options: RunOptions): Promise<RunSummary> {
         maxTimeMs: options.maxTimeMs,
         maxFilesize: options.maxFilesize,
         sha256: options.hash === 'sha256',
-        cookies,
         // The resolver (made below) names files; transfers only ask once they run.
         names: options.contentDisposition ? { claimName: (path: string) => resolver.claimName(path) } : undefined,
         madeDirs: new Set([destdir]),

@@ -1,12 +1,15 @@
 import type { Dispatcher } from 'undici';
 import { Agent, Pool, redirect as redirectInterceptor, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
+import { cookieInterceptor, type CookieJar } from './cookie-jar.js';
 
 export interface DispatcherOptions {
   /** Connections per origin; the host limit, so that a pool never opens more than it may use. */
   connectionsFor(origin: URL): number;
   maxRedirections: number;
   timeouts: Timeouts;
+  /** Cookies to add to every request and redirect (--cookies). */
+  cookies?: CookieJar;
 }
 
 /**
@@ -21,7 +24,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // undici's body timeout is the longest gap between two pieces of the body: an idle timeout.
     bodyTimeout: options.timeouts.idleMs,
   };
-  const redirect = redirectInterceptor({ maxRedirections: options.maxRedirections });
+  // Interceptors run last to first: redirects are followed outside, and each hop gets its cookies.
+  const interceptors = [
+    ...(options.cookies ? [cookieInterceptor(options.cookies)] : []),
+    redirectInterceptor({ maxRedirections: options.maxRedirections }),
+  ];
   // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
   // counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
   const { env } = process;
@@ -30,7 +37,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const httpsProxy = variable('HTTPS_PROXY');
   if (httpProxy || httpsProxy) {
     const { EnvHttpProxyAgent } = wholeUndici();
-    return new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }).compose(redirect);
+    return new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }).compose(interceptors);
   }
   const agent = new Agent({
     ...common,
@@ -39,6 +46,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return new Pool(url, { ...opts, connections: options.connectionsFor(url), pipelining: 1 });
     },
   });
-  return agent.compose(redirect);
+  return agent.compose(interceptors);
 }
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Dispatcher } from 'undici';
 import { UsageError } from '../errors/errors.js';
 
 interface Cookie {
@@ -66,4 +67,41 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
   if (requestPath === cookiePath) return true;
   if (!requestPath.startsWith(cookiePath)) return false;
   return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
+}
+
+/**
+ * The jar's cookies on every request the dispatcher sends, redirects included: composed below
+ * undici's redirect interceptor, it sees each hop with that hop's own origin and path, so a
+ * redirect to another host of the cookies' domain carries them (undici drops the Cookie header on
+ * a hop to another origin, which is right for one given with -H: that one is sent first, to the
+ * origin it was given for).
+ */
+export function cookieInterceptor(jar: CookieJar): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => {
+    const fromJar = opts.origin === undefined ? undefined : jar.headerFor(new URL(opts.path, opts.origin));
+    return dispatch(fromJar ? { ...opts, headers: withCookie(opts.headers, fromJar) } : opts, handler);
+  };
+}
+
+type Headers = Dispatcher.DispatchOptions['headers'];
+
+/** A copy of `headers` (in any of the forms undici takes) with `cookies` after any Cookie in them. */
+function withCookie(headers: Headers, cookies: string): string[] {
+  const flat: string[] = [];
+  if (Array.isArray(headers) && typeof headers[0] === 'string') flat.push(...(headers as string[]));
+  else if (headers) {
+    const entries = Symbol.iterator in headers ? (headers as Iterable<[string, string | string[] | undefined]>) : Object.entries(headers);
+    for (const [name, value] of entries) {
+      if (value === undefined) continue;
+      for (const one of Array.isArray(value) ? value : [value]) flat.push(name, one);
+    }
+  }
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i]!.toLowerCase() === 'cookie') {
+      flat[i + 1] = `${flat[i + 1]}; ${cookies}`;
+      return flat;
+    }
+  }
+  flat.push('cookie', cookies);
+  return flat;
 }

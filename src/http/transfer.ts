@@ -8,7 +8,6 @@ import type { ActiveJob } from '../engine/job.js';
 import { writeBody, type TransferProgress, type TransferStart } from '../fs/part-writer.js';
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
 import type { NameClaim } from '../input/resolver.js';
-import type { CookieJar } from './cookie-jar.js';
 import { nameFromDisposition } from './disposition.js';
 import { exchange, type ResponseBody } from './exchange.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
@@ -29,8 +28,6 @@ export interface TransferContext {
   maxFilesize: number | undefined;
   /** Record the SHA-256 of every finished file (--hash sha256). */
   sha256: boolean;
-  /** Cookies to send (--cookies); joined with a Cookie header given some other way. */
-  cookies: CookieJar | undefined;
   /** Name files after the response's Content-Disposition, when it gives one (--content-disposition). */
   names: NameClaim | undefined;
   /** Folders already created in this run, so that each is made once. */
@@ -145,15 +142,13 @@ export async function transfer(
 }
 
 /**
- * The request's headers: the run's, the job's own over them, the jar's cookies after any given
- * with -H or by the input, and Range with If-Range to continue a `.part`. Most requests of a bulk
- * run have none of the last three and go out with the run's headers as they are.
+ * The request's headers: the run's, the job's own over them, and Range with If-Range to continue
+ * a `.part` (the jar's cookies are added by the dispatcher, hop by hop: http/cookie-jar.ts). Most
+ * requests of a bulk run have neither and go out with the run's headers as they are.
  */
 function requestHeaders(ctx: TransferContext, job: ActiveJob, offset: number, validator: string | undefined): Record<string, string> {
-  const fromJar = ctx.cookies?.headerFor(job.url);
-  if (!job.record.headers && !fromJar && !validator) return ctx.headers;
+  if (!job.record.headers && !validator) return ctx.headers;
   const headers = { ...ctx.headers, ...job.record.headers };
-  if (fromJar) headers.cookie = headers.cookie ? `${headers.cookie}; ${fromJar}` : fromJar;
   if (validator) {
     headers.range = `bytes=${offset}-`;
     headers['if-range'] = validator;

@@ -97,4 +97,22 @@ describe('--cookies', () => {
       expect(missing.stderr).toContain('cannot read the cookies file nope.txt: no such file');
     });
   });
+
+  const other = useServer(recording(seen));
+
+  it('sends each redirect hop the cookies that match it, on another origin too', async () => {
+    await withTempDir(async (dir) => {
+      // Cookies belong to a host, whatever its port: the second server is another origin, same host.
+      await writeFile(join(dir, 'cookies.txt'), '127.0.0.1\tFALSE\t/c\tFALSE\t0\tsession\tabc123\n');
+      await writeFile(join(dir, 'urls.txt'), [server.url(`/to/${other.port}/c/cross.bin`), server.url(`/to/${server.port}/c/same.bin`)].join('\n'));
+      const result = await runCli(['--cookies', 'cookies.txt', '-H', 'Cookie: given=1', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(result.code).toBe(0);
+      const cookie = (path: string) => seen.find((r) => r.path === path)!.headers.cookie;
+      expect(cookie(`/to/${other.port}/c/cross.bin`)).toBe('given=1'); // the first hop's path is not under /c
+      // The -H cookie stays with the origin it was given for; the jar's goes wherever it matches.
+      expect(cookie('/c/cross.bin')).toBe('session=abc123');
+      expect(cookie('/c/same.bin')).toBe('given=1; session=abc123');
+      expect((await readFile(join(dir, 'out', 'cross.bin'))).equals(contentFor('/c/cross.bin'))).toBe(true);
+    });
+  });
 });
