@@ -22,6 +22,7 @@ export class PartFile {
   #paused = false;
   #error: unknown;
   #idle: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
 
   constructor(
     private readonly fd: number,
@@ -44,9 +45,12 @@ export class PartFile {
     }
   }
 
-  /** Waits for what is queued to be written, then closes the file; rejects with a write error. */
+  /**
+   * Waits for what is queued to be written, then closes the file; rejects with a write error.
+   * Closes once: a second call (an abort racing the body's end) gets the same answer.
+   */
   close(): Promise<void> {
-    return new Promise((resolve, reject) => {
+    this.#closed ??= new Promise((resolve, reject) => {
       const closeNow = (): void =>
         close(this.fd, (closeError) => {
           const error = this.#error ?? closeError ?? undefined;
@@ -56,6 +60,7 @@ export class PartFile {
       if (this.#writing) this.#idle = closeNow;
       else closeNow();
     });
+    return this.#closed;
   }
 
   #flush(): void {

@@ -22,6 +22,19 @@ function isClosed(fd: number, path: string): boolean {
 }
 
 describe('PartFile', () => {
+  it('closes once when close is called twice, during a write and after it', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'twice.part');
+      const fd = openSync(path, 'w');
+      const file = new PartFile(fd, recordingFlow(), () => undefined);
+      file.write(Buffer.alloc(4 * MiB, 7));
+      const both = [file.close(), file.close()];
+      await Promise.all(both);
+      await file.close();
+      expect(statSync(path).size).toBe(4 * MiB);
+      expect(isClosed(fd, path)).toBe(true);
+    }));
+
   it('appends every chunk in order, also those queued during a write, then closes the fd', () =>
     withTempDir(async (dir) => {
       const path = join(dir, 'a.part');
