@@ -78,7 +78,9 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
  */
 export function cookieInterceptor(jar: CookieJar): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
-    const fromJar = opts.origin === undefined ? undefined : jar.headerFor(new URL(opts.path, opts.origin));
+    // Origin and path joined as text: resolved as a reference, a path that starts with `//`
+    // (`http://a.example//b.example/x`) would name another host, and get that host's cookies.
+    const fromJar = opts.origin === undefined ? undefined : jar.headerFor(new URL(`${new URL(opts.origin).origin}${opts.path}`));
     return dispatch(fromJar ? { ...opts, headers: withCookie(opts.headers, fromJar) } : opts, handler);
   };
 }
@@ -88,7 +90,7 @@ type Headers = Dispatcher.DispatchOptions['headers'];
 /** A copy of `headers` (in any of the forms undici takes) with `cookies` after any Cookie in them. */
 function withCookie(headers: Headers, cookies: string): string[] {
   const flat: string[] = [];
-  if (Array.isArray(headers) && typeof headers[0] === 'string') flat.push(...(headers as string[]));
+  if (Array.isArray(headers) && !Array.isArray(headers[0])) flat.push(...(headers as string[]).map(String));
   else if (headers) {
     const entries = Symbol.iterator in headers ? (headers as Iterable<[string, string | string[] | undefined]>) : Object.entries(headers);
     for (const [name, value] of entries) {

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 
 /**
- * A file's bytes (up to `end`, exclusive) in chunks read into two buffers in turn: the next
+ * A regular file's bytes (up to `end`, exclusive) in chunks read into two buffers in turn: the next
  * chunk is read while the caller works on this one, and a chunk is valid only until the next
  * one is asked for, so whoever keeps bytes must copy them. A fresh buffer per chunk, as a read
  * stream allocates, is memory outside V8's heap that V8 frees only at its next full collection,
@@ -14,7 +14,13 @@ export async function* readChunks(path: string, bufferSize: number, end = Infini
   let turn = 0;
   const readAt = (position: number): Promise<{ bytesRead: number }> =>
     position < end ? handle.read(buffers[turn]!, 0, Math.min(bufferSize, end - position), position) : Promise.resolve({ bytesRead: 0 });
-  let reading = readAt(0);
+  // Each read is awaited in turn; until then a failed one must not count as unhandled, since the
+  // caller may be busy with the previous chunk for a while.
+  const settled = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(() => undefined);
+    return promise;
+  };
+  let reading = settled(readAt(0));
   try {
     for (let position = 0; ; ) {
       const { bytesRead } = await reading;
@@ -22,7 +28,7 @@ export async function* readChunks(path: string, bufferSize: number, end = Infini
       const chunk = buffers[turn]!.subarray(0, bytesRead);
       position += bytesRead;
       turn ^= 1;
-      reading = readAt(position);
+      reading = settled(readAt(position));
       yield chunk;
     }
   } finally {

@@ -115,4 +115,15 @@ describe('--cookies', () => {
       expect((await readFile(join(dir, 'out', 'cross.bin'))).equals(contentFor('/c/cross.bin'))).toBe(true);
     });
   });
+
+  it('never reads a path that starts with // as another host', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'cookies.txt'), 'example.org\tTRUE\t/\tFALSE\t0\tother\tsite\n');
+      await writeFile(join(dir, 'urls.txt'), server.url('//example.org/c/slashes.bin'));
+      expect((await runCli(['--cookies', 'cookies.txt', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir)).code).toBe(0);
+      const request = seen.find((r) => r.path === '//example.org/c/slashes.bin');
+      expect(request).toBeDefined();
+      expect(request!.headers.cookie).toBeUndefined();
+    });
+  });
 });

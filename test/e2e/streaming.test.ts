@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, spawnCli, withTempDir } from '../helpers/cli.js';
@@ -37,6 +38,26 @@ describe('URLs streamed on stdin', () => {
         Array.from({ length: total }, (_, i) => `stdin:${i + 1}`),
       );
       expect(records.at(-1)).toMatchObject({ t: 'eof', jobs: total });
+    });
+  });
+});
+
+describe('URLs from a named pipe given as an input file', () => {
+  const server = useServer(contentHandler());
+
+  it('reads the pipe as it is written, and finishes when the writer closes it', async () => {
+    await withTempDir(async (dir) => {
+      const fifo = join(dir, 'urls.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const cli = spawnCli(['--joblog', 'run.jsonl', '-d', 'out', 'urls.fifo'], { cwd: dir });
+      // Opening a pipe for writing waits for its reader: dl has opened it once this returns.
+      const writer = await open(fifo, 'w');
+      for (let i = 0; i < 3; i++) await writer.write(`${server.url(`/fifo-${i}.bin`)}\n`);
+      await writer.close();
+      const result = await cli.exited;
+      expect(result.stderr).not.toContain('cannot read');
+      expect(result.code).toBe(0);
+      for (let i = 0; i < 3; i++) expect((await readFile(join(dir, 'out', `fifo-${i}.bin`))).equals(contentFor(`/fifo-${i}.bin`))).toBe(true);
     });
   });
 });
