@@ -1,13 +1,28 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { JoblogLockedError } from '../errors/errors.js';
+import { sleep } from '../utils/sleep.js';
 
 /**
  * One process at a time per joblog: `<joblog>.lock` holds the owner's pid and host. A lock whose
  * process is gone (kill -9, crash, reboot) is taken over; a live one is a clear error.
+ *
+ * Two runs started at the same moment must not both win. The lock file is therefore never
+ * created empty and then written (a second run reading it in between took an empty lock for a
+ * dead one): it is written under a temporary name and hard-linked into place, which fails if a
+ * lock is there. A stale lock is removed only by the one process that holds
+ * `<joblog>.lock.takeover` (created exclusively), and only if it still holds what was judged
+ * stale; everyone then races for the free name with a link, which exactly one wins.
  */
 /** Locks this process holds: its own pid in a lock file does not tell a second run apart. */
 const heldHere = new Set<string>();
+
+/** A takeover older than this was left by a process that died during it. */
+const TAKEOVER_STALE_MS = 10_000;
+/** How long a run waits, in all, for another one's takeover to end. */
+const TAKEOVER_WAIT_MS = 5_000;
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 export class JoblogLock {
   private constructor(
@@ -17,25 +32,24 @@ export class JoblogLock {
 
   static async acquire(joblog: string): Promise<JoblogLock> {
     const path = `${joblog}.lock`;
+    if (heldHere.has(path)) throw new JoblogLockedError(joblog, process.pid);
     const token = JSON.stringify({ pid: process.pid, host: hostname(), ts: new Date().toISOString() });
-    // Two rounds: the second one runs after a stale lock was removed.
-    for (let round = 0; round < 2; round++) {
-      try {
-        const handle = await open(path, 'wx', 0o600);
-        await handle.writeFile(token);
-        await handle.close();
+    const deadline = Date.now() + TAKEOVER_WAIT_MS;
+    for (;;) {
+      if (await createExclusively(path, token)) {
         heldHere.add(path);
         return new JoblogLock(path, token);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const holder = await readHolder(path);
-      if (heldHere.has(path)) throw new JoblogLockedError(joblog, process.pid);
+      const seen = await readFile(path, 'utf8').catch(() => undefined);
+      if (seen === undefined) continue; // released in between: try again
+      const holder = parseHolder(seen);
       if (holder && isAlive(holder)) throw new JoblogLockedError(joblog, holder.pid);
-      await unlink(path).catch(() => undefined);
+      const outcome = await takeOver(path, seen);
+      if (outcome === 'busy') {
+        if (Date.now() > deadline) throw new JoblogLockedError(joblog, holder?.pid ?? 0);
+        await sleep(20);
+      }
     }
-    const holder = await readHolder(path);
-    throw new JoblogLockedError(joblog, holder?.pid ?? 0);
   }
 
   async release(): Promise<void> {
@@ -51,14 +65,65 @@ interface Holder {
   host: string;
 }
 
-async function readHolder(path: string): Promise<Holder | undefined> {
+function parseHolder(text: string): Holder | undefined {
   try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<Holder>;
+    const parsed = JSON.parse(text) as Partial<Holder>;
     if (typeof parsed.pid === 'number') return { pid: parsed.pid, host: String(parsed.host ?? '') };
   } catch {
-    // An empty or half-written lock file: its writer died between open and write.
+    // An empty or half-written lock file (left by a run that died while writing it).
   }
   return undefined;
+}
+
+/**
+ * Creates the lock file with `token` in it, whole, if no lock file is there: written under a
+ * temporary name and hard-linked into place. Where the file system has no hard links, it is
+ * created exclusively and then written, as well as it can be done there.
+ */
+async function createExclusively(path: string, token: string): Promise<boolean> {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(temporary, token, { mode: 0o600, flag: 'wx' });
+  try {
+    await link(temporary, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!LINK_UNSUPPORTED.has(code)) throw error;
+    try {
+      await writeFile(path, token, { mode: 0o600, flag: 'wx' });
+      return true;
+    } catch (fallbackError) {
+      if ((fallbackError as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw fallbackError;
+    }
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+/**
+ * Removes the stale lock that read `stale`, holding the takeover file while doing it; 'busy'
+ * when another run is taking over (or has just put its own lock there).
+ */
+async function takeOver(path: string, stale: string): Promise<'removed' | 'busy'> {
+  const marker = `${path}.takeover`;
+  try {
+    await writeFile(marker, String(process.pid), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const since = await stat(marker).then((info) => Date.now() - info.mtimeMs, () => 0);
+    if (since > TAKEOVER_STALE_MS) await unlink(marker).catch(() => undefined);
+    return 'busy';
+  }
+  try {
+    const now = await readFile(path, 'utf8').catch(() => undefined);
+    if (now !== stale) return 'busy';
+    await unlink(path).catch(() => undefined);
+    return 'removed';
+  } finally {
+    await unlink(marker).catch(() => undefined);
+  }
 }
 
 function isAlive(holder: Holder): boolean {

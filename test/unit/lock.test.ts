@@ -46,9 +46,47 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
+const LOCK_MODULE = join(import.meta.dirname, '../../dist/joblog/lock.js');
+
+/**
+ * Starts `count` processes that try for the lock at the same moment; each prints "won" or
+ * "lost". Winners keep their lock (they stay alive) until every racer has answered.
+ */
+async function race(count: number): Promise<string[]> {
+  const startAt = Date.now() + 500;
+  const script = `const { JoblogLock } = await import(${JSON.stringify(LOCK_MODULE)});
+while (Date.now() < ${startAt}) {}
+try { await JoblogLock.acquire(${JSON.stringify(log)}); console.log('won'); setInterval(() => {}, 1000); }
+catch (error) { console.log(error.code === 'JOBLOG_LOCKED' ? 'lost' : String(error)); }`;
+  const racers = Array.from({ length: count }, () => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    return new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', () => resolve(out.trim()));
+    });
+  });
+  return Promise.all(racers);
+}
+
 const holder = (pid: number, host = hostname()): string => JSON.stringify({ pid, host, ts: new Date().toISOString() });
 
 describe('JoblogLock', () => {
+  it('lets exactly one of several runs started at once win, with no lock there and with a stale one', async () => {
+    for (const start of ['none', 'stale', 'none', 'stale']) {
+      await rm(lockPath, { force: true });
+      if (start === 'stale') await writeFile(lockPath, holder(await deadPid()));
+      const answers = await race(5);
+      expect(answers.filter((a) => a === 'won'), answers.join(',')).toHaveLength(1);
+      expect(answers.filter((a) => a === 'lost')).toHaveLength(4);
+      for (const child of children.splice(0)) child.kill('SIGKILL');
+    }
+  });
+
   it('acquire creates <joblog>.lock holding this pid and host; release removes it', async () => {
     const lock = await JoblogLock.acquire(log);
     expect(lock.path).toBe(lockPath);
