@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
 import { contentFor, useServer } from '../helpers/server.js';
-import { HashSet } from '../../src/utils/hash-set.js';
+import { namesSharingA32BitHash } from '../helpers/hash-collision.js';
 
 describe('aria2 and JSON Lines input files', () => {
   const headersOf = new Map<string, IncomingHttpHeaders>();
@@ -138,18 +138,6 @@ describe('--on-conflict: a file this joblog did not write has a new job\'s name'
   });
 });
 
-/** Two distinct file names with the same 32-bit case-folded hash, as the folder listing keeps names. */
-function namesSharingAHash(): [string, string] {
-  const seen = new HashSet(32, 1 << 20, true);
-  const name = (i: number): string => `n${i}.bin`;
-  let j = 0;
-  while (seen.add(name(j))) j++;
-  const only = new HashSet(32, 16, true);
-  only.add(name(j));
-  for (let i = 0; i < j; i++) if (only.has(name(i))) return [name(i), name(j)];
-  throw new Error('no earlier name shares the hash');
-}
-
 describe('--on-conflict skip: a name that only shares a hash with a file there is downloaded', () => {
   const server = useServer((req, res) => {
     const body = contentFor(req.url ?? '/');
@@ -157,7 +145,7 @@ describe('--on-conflict skip: a name that only shares a hash with a file there i
   });
 
   it('fetches the file that is not there', async () => {
-    const [there, absent] = namesSharingAHash();
+    const [there, absent] = namesSharingA32BitHash();
     await withTempDir(async (dir) => {
       await mkdir(join(dir, 'out'));
       await writeFile(join(dir, 'out', there), 'theirs');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HashSet } from '../../src/utils/hash-set.js';
+import { namesSharingA32BitHash } from '../helpers/hash-collision.js';
 
 describe('HashSet', () => {
   it('add returns true for a new string and false for one already present', () => {
@@ -73,6 +74,22 @@ describe('HashSet', () => {
     for (let i = 0; i < n; i++) if (set.add(`https://example.com/files/${i}.jpg`)) readded++;
     expect(readded).toBe(0);
     expect(set.size).toBe(n);
+  });
+
+  it('with 48 bits tells apart two names that 32 bits confuse, also after growing', () => {
+    const [first, second] = namesSharingA32BitHash();
+    const narrow = new HashSet(32, 16, true);
+    narrow.add(first);
+    expect(narrow.has(second)).toBe(true); // the collision this guards against
+    const set = new HashSet(48, 16, true);
+    set.add(first);
+    expect(set.has(second)).toBe(false);
+    for (let i = 0; i < 10_000; i++) set.add(`m${i}.bin`);
+    expect(set.has(first)).toBe(true);
+    expect(set.has(second)).toBe(false);
+    expect(set.has('M77.BIN')).toBe(true); // without case, as names are compared
+    expect(set.add(second)).toBe(true);
+    expect(set.size).toBe(10_002);
   });
 
   it('grows from the default capacity too', () => {

@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { NameAllocator } from '../../src/fs/name-allocator.js';
 import { MAX_NAME_BYTES } from '../../src/fs/naming.js';
+import { namesSharingA32BitHash } from '../helpers/hash-collision.js';
 
 describe('NameAllocator', () => {
+  it('gives two names that share a 32-bit hash their own names, no suffix', () => {
+    const [first, second] = namesSharingA32BitHash();
+    const names = new NameAllocator(16);
+    names.reserve(first);
+    expect(names.allocate(second)).toBe(second);
+    expect(names.allocate(first)).toBe(first.replace('.bin', '.1.bin'));
+  });
+
   it('gives the first job the name it asks for', () => {
     const names = new NameAllocator();
     expect(names.allocate('a.jpg')).toBe('a.jpg');
