@@ -13,7 +13,7 @@ export interface InputSource {
   live: boolean;
 }
 
-/** An input's bytes as they come; a file's chunks share one buffer (utils/read-chunks.ts). */
+/** An input's bytes as they come; a regular file's chunks reuse two buffers (utils/read-chunks.ts). */
 export interface InputBytes {
   chunks: AsyncIterable<Buffer | string>;
   /** Stops waiting for more: a pipe that stays open must not hold up an interrupted run. */
