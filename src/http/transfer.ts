@@ -10,6 +10,7 @@ import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path
 import type { NameClaim } from '../input/resolver.js';
 import { nameFromDisposition } from './disposition.js';
 import { exchange, type ResponseBody } from './exchange.js';
+import { withDeadline } from '../utils/deadline.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
 
 /** The digest --hash sha256 asks for. */
@@ -59,9 +60,10 @@ export async function transfer(
   const checksum = job.record.checksum === undefined ? undefined : parseChecksum(job.record.checksum);
   if (typeof checksum === 'string') throw new LocalError('BAD_CHECKSUM', checksum, false);
   const part = partPath(finalPath);
-  const signal = ctx.maxTimeMs === undefined ? ctx.signal : AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.maxTimeMs)]);
   const offset = resume ? await sizeOf(part) : 0;
   const validator = offset > 0 ? ifRange(resume!) : undefined;
+  const deadline = ctx.maxTimeMs === undefined ? undefined : withDeadline(ctx.signal, ctx.maxTimeMs);
+  const signal = deadline?.signal ?? ctx.signal;
 
   let body: ResponseBody | undefined;
   try {
@@ -134,10 +136,12 @@ export async function transfer(
     return { bytes: progress.bytes, status: statusCode, path: out, sha256: written.digests.sha256 };
   } catch (error) {
     body?.discard();
-    if (signal !== ctx.signal && signal.aborted && !ctx.signal.aborted) {
+    if (deadline?.timedOut() && !ctx.signal.aborted) {
       throw new TimeoutError('ETIMEDOUT_TOTAL', `attempt took longer than --max-time ${ctx.maxTimeMs! / 1000} s`, { cause: error });
     }
     throw error;
+  } finally {
+    deadline?.clear();
   }
 }
 
