@@ -1,4 +1,3 @@
-import { createReadStream, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../errors/errors.js';
@@ -13,7 +12,7 @@ export interface InputSource {
   live: boolean;
 }
 
-/** An input's bytes as they come; a regular file's chunks reuse two buffers (utils/read-chunks.ts). */
+/** An input's bytes as they come; a file's chunks reuse two buffers (utils/read-chunks.ts). */
 export interface InputBytes {
   chunks: AsyncIterable<Buffer | string>;
   /** Stops waiting for more: a pipe that stays open must not hold up an interrupted run. */
@@ -24,23 +23,8 @@ export function inputSources(inputs: readonly string[], stdin: () => Readable): 
   return inputs.map((input) =>
     input === '-'
       ? { label: 'stdin', open: () => pipeBytes(stdin()), live: true }
-      : { label: input, open: () => fileBytes(input), live: false },
+      : { label: input, open: () => ({ chunks: readChunks(input, 256 * 1024), cut: () => undefined }), live: false },
   );
-}
-
-/**
- * A regular file is read by position through reused buffers; anything else given as a file (a
- * named pipe, `<(command)`, /dev/stdin) has no positions and may stay open, so it is read as a
- * stream that an interrupted run can cut.
- */
-function fileBytes(path: string): InputBytes {
-  let regular = true;
-  try {
-    regular = statSync(path).isFile();
-  } catch {
-    // Gone since it was checked: reading it reports why.
-  }
-  return regular ? { chunks: readChunks(path, 256 * 1024), cut: () => undefined } : pipeBytes(createReadStream(path));
 }
 
 function pipeBytes(stream: Readable): InputBytes {
