@@ -17,7 +17,7 @@ export class ExistingFiles {
   constructor(private readonly destdir: string) {}
 
   /** Size of what is at `path`: 0 when it is not a file, undefined when nothing is there. */
-  sizeOf(path: string): number | undefined {
+  private sizeOf(path: string): number | undefined {
     try {
       const info = lstatSync(join(this.destdir, path));
       return info.isFile() ? info.size : 0;
@@ -28,6 +28,14 @@ export class ExistingFiles {
 
   /** Whether `path` (relative, `/`-separated) names something that is already there. */
   has(path: string): boolean {
+    return this.sizeIfThere(path) !== undefined;
+  }
+
+  /**
+   * The size of what `path` names (0 when it is not a file), or undefined when nothing is
+   * there: the listing decides, and lstat confirms what it matches.
+   */
+  sizeIfThere(path: string): number | undefined {
     const slash = path.lastIndexOf('/');
     const folder = path.slice(0, slash + 1);
     let names = this.folders.get(folder);
@@ -43,6 +51,6 @@ export class ExistingFiles {
       this.folders.set(folder, names);
     }
     // A fresh destination folder is empty: no name to hash.
-    return names.size > 0 && names.has(path.slice(slash + 1)) && this.sizeOf(path) !== undefined;
+    return names.size > 0 && names.has(path.slice(slash + 1)) ? this.sizeOf(path) : undefined;
   }
 }

@@ -97,7 +97,8 @@ export class Resolver implements NameClaim {
     let out = this.deps.names.allocate(path);
     // The joblog's own jobs have their names reserved already: a file found under a new job's
     // name is someone else's.
-    const taken = this.deps.onConflict !== 'overwrite' && this.deps.existing.has(out);
+    const there = this.deps.onConflict === 'overwrite' ? undefined : this.deps.existing.sizeIfThere(out);
+    const taken = there !== undefined;
     if (taken && this.deps.onConflict === 'rename') out = this.nextFree(path);
     // Plain entries (the millions) get a literal; only richer ones pay for the optional fields.
     const record: JobRecord =
@@ -118,7 +119,7 @@ export class Resolver implements NameClaim {
     this.deps.emit({ type: 'queued', seq: record.seq, url: redactUrl(record.url), out });
     if (taken && this.deps.onConflict === 'skip') {
       // The file there counts as this job's: done, with status 0 (nothing was requested).
-      this.deps.writer.append({ t: 'done', seq: record.seq, ts: now(), bytes: this.deps.existing.sizeOf(out) ?? 0, path: out, status: 0 });
+      this.deps.writer.append({ t: 'done', seq: record.seq, ts: now(), bytes: there, path: out, status: 0 });
       this.skippedExisting++;
       return undefined;
     }
