@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, createReadStream, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { BodyLengthError, ChecksumError, FileTooLargeError, ResumeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
 import type { ResponseBody } from '../http/exchange.js';
@@ -29,10 +29,15 @@ function openFresh(part: string): number {
   try {
     return openSync(part, FRESH, 0o644);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    clearWhenTaken(error, part);
   }
-  clear(part);
   return openSync(part, FRESH, 0o644);
+}
+
+/** After a fresh create failed: the name was taken, so what had it goes; any other failure is thrown. */
+function clearWhenTaken(error: unknown, part: string): void {
+  if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  clear(part);
 }
 
 /**
@@ -285,11 +290,10 @@ async function writeWhole(part: string, final: string, chunks: Buffer[]): Promis
   slowShare += (slow - slowShare) * SHARE_WEIGHT;
 }
 
-/** Writes `data` to a new file at `path` (see FRESH), through the thread pool. */
+/** Writes `data` to a new file at `path` (see openFresh), through the thread pool. */
 async function writeFresh(path: string, data: Buffer): Promise<void> {
-  const handle = await open(path, FRESH, 0o644).catch(async (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-    await unlink(path);
+  const handle = await open(path, FRESH, 0o644).catch((error: unknown) => {
+    clearWhenTaken(error, path);
     return open(path, FRESH, 0o644);
   });
   try {
