@@ -260,10 +260,11 @@ for (let i = 0; i < config.small; i++) makeFile(join(work, 'www', 'a', `f${i}.bi
 const smallUrls = writeUrls('urls-a.txt', Array.from({ length: config.small }, (_, i) => `${base(i)}/a/f${i}.bin`));
 const a = compare(peerTools(smallUrls), config.runs, config.small + 0);
 results.scenarios.push({ name: `(a) ${config.small} x 16 KiB, 4 ports, concurrency ${CONCURRENCY}`, rows: a });
-if (a.has('wget2')) target('(a) dl / wget2 wall time', a.get('dl').wall / a.get('wget2').wall, 1.0, 'x');
-if (a.has('curl')) target('(a) dl / curl wall time', a.get('dl').wall / a.get('curl').wall, 1.3, 'x');
-if (a.has('wget2')) floorNote('(a)', a, 'wget2', 1.0);
-if (a.has('curl')) floorNote('(a)', a, 'curl', 1.3);
+for (const [peer, limit] of [['wget2', 1.0], ['curl', 1.3]]) {
+  if (!a.has(peer)) continue;
+  target(`(a) dl / ${peer} wall time`, a.get('dl').wall / a.get(peer).wall, limit, 'x');
+  floorNote('(a)', a, peer, limit);
+}
 
 // (b) a few big files, against cat of the same bytes to the same place
 log(`(b) 4 x ${config.bigMiB} MiB`);
