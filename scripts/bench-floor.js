@@ -30,6 +30,7 @@ for (const line of readFileSync(urlsFile, 'utf8').split('\n')) {
 function connection(host, queue) {
   return new Promise((done, fail) => {
     let url; // the URL in flight
+    let name; // where its body goes
     let head = ''; // response head bytes so far
     let fd = -1;
     let left = 0; // body bytes still to come
@@ -41,12 +42,12 @@ function connection(host, queue) {
         return;
       }
       head = '';
+      name = join(dest, basename(url.pathname));
       socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
     };
     const finish = () => {
       closeSync(fd);
       fd = -1;
-      const name = join(dest, basename(url.pathname));
       renameSync(`${name}.part`, name);
       next();
     };
@@ -59,7 +60,7 @@ function connection(host, queue) {
         if (!head.startsWith('HTTP/1.1 200')) throw new Error(`${url}: ${head.slice(0, head.indexOf('\r\n'))}`);
         left = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head.slice(0, end))[1]);
         start = size - (head.length - end - HEAD_END.length);
-        fd = openSync(`${join(dest, basename(url.pathname))}.part`, CREATE);
+        fd = openSync(`${name}.part`, CREATE);
       }
       if (size > start) writeSync(fd, buffer, start, size - start);
       left -= size - start;
