@@ -10,8 +10,9 @@ export const FALLBACK_NAME = 'index.html';
  * The file name a URL suggests: the last segment of its path, percent-decoded, without query or
  * fragment, made safe to use as a single path segment on any common file system.
  */
-export function nameFromUrl(url: URL): string {
-  const raw = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
+export function nameFromUrl(url: Pick<URL, 'pathname'>): string {
+  const { pathname } = url;
+  const raw = pathname.slice(pathname.lastIndexOf('/') + 1);
   return sanitizeName(percentDecode(raw));
 }
 

@@ -11,11 +11,11 @@ import type { ConflictPolicy, JobSpec } from './spec.js';
 import { checkUrl } from './url-line.js';
 import { HEADER_NAME } from '../http/header-line.js';
 
-/** A job just written to the joblog, with its parsed URL (the engine's ActiveJob is made from it). */
+/** A job just written to the joblog, with its URL if it was parsed (the engine's ActiveJob is made from it). */
 export interface NewJob {
   record: JobRecord;
   offset: number;
-  url: URL;
+  url: URL | undefined;
 }
 
 
@@ -123,7 +123,7 @@ export class Resolver implements NameClaim {
       this.skippedExisting++;
       return undefined;
     }
-    return { record, offset, url };
+    return { record, offset, url: url.parsed };
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkUrl } from '../../src/input/url-line.js';
+import { checkUrl, type CheckedUrl } from '../../src/input/url-line.js';
 import { encodeRecord } from '../../src/joblog/encode.js';
 import type { JoblogRecord } from '../../src/joblog/records.js';
 
@@ -8,7 +8,7 @@ const TS = '2026-11-22T05:34:33.706Z';
 describe('encodeRecord', () => {
   it('writes exactly what JSON.stringify writes, for every record and awkward values', () => {
     // URLs as the resolver stores them: serialized by the URL parser.
-    const url = (text: string) => (checkUrl(text) as URL).href;
+    const url = (text: string) => (checkUrl(text) as CheckedUrl).href;
     const records: JoblogRecord[] = [
       { t: 'job', seq: 1, url: url('http://example.org/a b/"q"/\\x/é/😀?x=<1>'), out: 'naïve "name" \\ \u0007.jpg', src: 'my "list".txt:1' },
       { t: 'job', seq: 2, url: url('https://user:pw@example.org:8443/p'), out: 'plain.bin', src: 'stdin:2' },
