@@ -99,20 +99,23 @@ export class HashSet {
 }
 
 const pair: [number, number] = [0, 0];
-const NON_ASCII = /[^\u0000-\u007f]/;
 
 /**
  * FNV-1a, and for a 64-bit (or 48-bit) hash a shift-add lane with a final avalanche, into `pair`.
  * Neither word of a 64-bit hash, nor the first word alone, is ever 0 (0 marks a free slot). A
- * 32-bit set reads only the first word, so the second lane is not computed for it.
+ * 32-bit set reads only the first word, so the second lane is not computed for it. Without case,
+ * ASCII letters are folded as they are read; a string with other characters is hashed again
+ * lowercased as a whole (the first character beyond ASCII says so: no scan of every string first).
  */
 function hash(value: string, foldCase: boolean, wide: boolean): void {
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ value.length;
-  if (foldCase && NON_ASCII.test(value)) value = value.toLowerCase();
   for (let i = 0; i < value.length; i++) {
     let c = value.charCodeAt(i);
-    if (foldCase && c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (foldCase) {
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      else if (c > 0x7f) return hash(value.toLowerCase(), false, wide);
+    }
     a = Math.imul(a ^ c, 0x01000193);
     if (wide) b = ((b << 5) - b + c) ^ (b >>> 27); // a second lane without a multiply: it is the hot loop
   }
