@@ -41,8 +41,8 @@ export function checkUrl(text: string): CheckedUrl | string {
     const pathAt = text.indexOf('/', afterScheme);
     const queryAt = text.indexOf('?', pathAt);
     const pathname = queryAt === -1 ? text.slice(pathAt) : text.slice(pathAt, queryAt);
-    const colon = text.lastIndexOf(':', pathAt);
-    const port = colon < afterScheme ? undefined : text.slice(colon + 1, pathAt);
+    const colon = text.indexOf(':', afterScheme);
+    const port = colon === -1 || colon > pathAt ? undefined : text.slice(colon + 1, pathAt);
     const defaultPort = afterScheme === 8 ? '443' : '80';
     const dots = (pathname.includes('/.') || pathname.includes('%2')) && DOT_SEGMENT.test(pathname);
     if ((port === undefined || (port !== defaultPort && Number(port) <= 65535)) && !dots) {
