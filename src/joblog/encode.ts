@@ -18,9 +18,9 @@ export function encodeRecord(record: JoblogRecord): string {
   switch (record.t) {
     case 'job':
       if (record.dir !== undefined || record.checksum !== undefined || record.headers !== undefined || record.named !== undefined) break;
-      // A URL as the URL parser serializes it needs no escaping: quotes, backslashes, control
-      // characters, spaces and non-ASCII are all percent-encoded (a job's url always is one).
-      return `{"t":"job","seq":${record.seq},"url":"${record.url}","out":${str(record.out)},"src":${str(record.src)}}\n`;
+      // Not even a URL as the parser writes it goes in unchecked: it percent-encodes quotes,
+      // control characters and non-ASCII, but keeps a backslash in the query (`?p=C:\tmp`).
+      return `{"t":"job","seq":${record.seq},"url":${str(record.url)},"out":${str(record.out)},"src":${str(record.src)}}\n`;
     case 'done':
       if (record.sha256 !== undefined) break;
       return `{"t":"done","seq":${record.seq},"ts":"${record.ts}","bytes":${record.bytes},"path":${str(record.path)},"status":${record.status}}\n`;

@@ -12,6 +12,8 @@ describe('encodeRecord', () => {
     const records: JoblogRecord[] = [
       { t: 'job', seq: 1, url: url('http://example.org/a b/"q"/\\x/é/😀?x=<1>'), out: 'naïve "name" \\ \u0007.jpg', src: 'my "list".txt:1' },
       { t: 'job', seq: 2, url: url('https://user:pw@example.org:8443/p'), out: 'plain.bin', src: 'stdin:2' },
+      // The parser keeps a backslash in the query: it must be escaped like any other.
+      { t: 'job', seq: 5, url: url('http://example.org/f.bin?p=C:\\tmp\\new'), out: 'f.bin', src: 'a:5' },
       { t: 'job', seq: 3, url: url('http://x/'), out: 'lone\ud800surrogate', src: 'a:3' },
       { t: 'job', seq: 4, url: url('http://x/y'), out: 'y', src: 'a:4', headers: { 'x-a': '1' } },
       { t: 'start', seq: 1, ts: TS, attempt: 1 },
