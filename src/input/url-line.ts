@@ -6,7 +6,10 @@ export interface CheckedUrl {
   href: string;
   /** Its path, for the file name. */
   pathname: string;
-  /** The parsed URL, when the line needed the parser (see PLAIN_URL); the engine parses the others when they run. */
+  /**
+   * The parsed URL, when the line needed the parser (see PLAIN_URL). The others are parsed when
+   * they are handed to the engine: a dry run never parses them, a download run does once.
+   */
   parsed: URL | undefined;
 }
 

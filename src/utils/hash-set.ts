@@ -20,7 +20,7 @@ export class HashSet {
 
   /**
    * @param foldCase compare without case: ASCII letters are folded as the hash is computed (no
-   *   lowercased copy of every string); strings with other characters are lowercased first.
+   *   lowercased copy of every string); a string with other characters is hashed lowercased.
    */
   constructor(
     bits: 32 | 48 | 64,

@@ -17,6 +17,28 @@ describe('aria2 and JSON Lines input files', () => {
   });
   const sha = (algorithm: string, path: string) => createHash(algorithm).update(contentFor(path)).digest('hex');
 
+  it('a fragment, empty or not, is no part of a job; a log that kept an empty one still counts', async () => {
+    await withTempDir(async (dir) => {
+      const ts = new Date().toISOString();
+      const url = server.url('/frag/a.bin');
+      // As logs were written before an empty fragment was dropped: the job's URL ends in '#'.
+      const old = [
+        { t: 'run', v: 1, ts, pid: 1, version: 'old', inputs: ['list.txt'], options: {} },
+        { t: 'job', seq: 1, url: `${url}#`, out: 'a.bin', src: 'list.txt:1' },
+        { t: 'start', seq: 1, ts, attempt: 1 },
+        { t: 'done', seq: 1, ts, bytes: 3, path: 'a.bin', status: 200 },
+      ];
+      await writeFile(join(dir, 'run.jsonl'), old.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      await writeFile(join(dir, 'list.txt'), `${url}#\n${url}\n${url}#part-2\n${server.url('/frag/b.bin')}#\n`);
+      const result = await runCli(['-l', 'run.jsonl', '-d', 'out', 'list.txt'], dir);
+      expect(result.code).toBe(0);
+      const jobs = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'job');
+      expect(jobs.map((j) => j.url)).toEqual([`${url}#`, server.url('/frag/b.bin')]);
+      expect(server.requests).not.toContain('/frag/a.bin');
+      expect(server.requests).toContain('/frag/b.bin');
+    });
+  });
+
   it('honours out, dir, checksum and header; a rerun adds nothing; another name is another job', async () => {
     await withTempDir(async (dir) => {
       const aria2 = [
