@@ -237,9 +237,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       sources.length === 0
         ? Promise.resolve()
         : forEachJob(joblog, state.size, (job) => {
-            // Logs written before an empty fragment was dropped (`a.bin#`) hold it in the URL.
-            const url = job.url.endsWith('#') ? job.url.slice(0, -1) : job.url;
-            keys.add(jobKey(url, job.named ? job.out : undefined));
+            keys.add(jobKey(job.url, job.named ? job.out : undefined));
             names.reserve(job.out);
           });
     const admit = options.dryRun

@@ -38,7 +38,7 @@ export class ExistingFiles {
   sizeIfThere(path: string): number | undefined {
     // Most names are in the destination folder itself: a forward search says so faster.
     const slash = path.indexOf('/') === -1 ? -1 : path.lastIndexOf('/');
-    const folder = slash === -1 ? '' : path.slice(0, slash + 1);
+    const folder = path.slice(0, slash + 1);
     let names = this.folders.get(folder);
     if (!names) {
       let listing: string[] = [];

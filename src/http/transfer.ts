@@ -109,9 +109,10 @@ export async function transfer(
     // gets this one, recorded in the done record.
     let out = job.record.out;
     const given = ctx.names && nameFromDisposition(first(headers['content-disposition']));
-    if (given && given !== out.slice(out.lastIndexOf('/') + 1)) {
+    const folderEnd = given ? out.lastIndexOf('/') + 1 : 0;
+    if (given && given !== out.slice(folderEnd)) {
       // Claimed once per job: a retry must not claim the next free name (`a.1.pdf`) for itself.
-      if (job.claimed?.given !== given) job.claimed = { given, out: ctx.names!.claimName(out.slice(0, out.lastIndexOf('/') + 1) + given) };
+      if (job.claimed?.given !== given) job.claimed = { given, out: ctx.names!.claimName(out.slice(0, folderEnd) + given) };
       out = job.claimed.out;
       finalPath = resolveInside(ctx.destdir, out);
     }

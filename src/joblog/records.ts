@@ -72,9 +72,14 @@ export interface FailRecord {
 
 export type JoblogRecord = RunRecord | JobRecord | EofRecord | StartRecord | DoneRecord | FailRecord;
 
-/** The job fields that identify a job: the same URL and the same explicit name are the same job. */
+/**
+ * The job fields that identify a job: the same URL and the same explicit name are the same job.
+ * A URL is taken without an empty fragment, which logs written before it was dropped from input
+ * URLs (`a.bin#`) still hold.
+ */
 export function jobKey(url: string, explicitOut: string | undefined): string {
-  return explicitOut === undefined ? url : `${url}\u0000${explicitOut}`;
+  const key = url.endsWith('#') ? url.slice(0, -1) : url;
+  return explicitOut === undefined ? key : `${key}\u0000${explicitOut}`;
 }
 
 let lastMs = 0;
