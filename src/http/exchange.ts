@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { onAbort } from '../utils/on-abort.js';
 
 /** Where a response body goes, piece by piece. */
 export interface BodySink {
@@ -136,10 +137,8 @@ export function exchange(
     const body = new ResponseBody();
     let controller: Dispatcher.DispatchController | undefined;
     let started = false;
-    const onAbort = (): void => controller?.abort(signal.reason as Error);
-    const done = (): void => signal.removeEventListener('abort', onAbort);
     if (signal.aborted) return reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const done = onAbort(signal, () => controller?.abort(signal.reason as Error));
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(ctl) {
         controller = ctl;

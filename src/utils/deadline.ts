@@ -1,3 +1,5 @@
+import { onAbort } from './on-abort.js';
+
 /** A signal with a time limit: see `withDeadline`. */
 export interface Deadline {
   signal: AbortSignal;
@@ -17,19 +19,17 @@ export interface Deadline {
 export function withDeadline(parent: AbortSignal, ms: number): Deadline {
   const controller = new AbortController();
   let expired = false;
-  const onAbort = (): void => controller.abort(parent.reason);
   const timer = setTimeout(() => {
     expired = true;
     controller.abort(new DOMException(`no end within ${ms} ms`, 'TimeoutError'));
   }, ms);
-  if (parent.aborted) onAbort();
-  else parent.addEventListener('abort', onAbort, { once: true });
+  const stopWaiting = onAbort(parent, () => controller.abort(parent.reason));
   return {
     signal: controller.signal,
     timedOut: () => expired,
     clear: () => {
       clearTimeout(timer);
-      parent.removeEventListener('abort', onAbort);
+      stopWaiting();
     },
   };
 }
