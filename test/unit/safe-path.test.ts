@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalError } from '../../src/errors/errors.js';
 import { partPath, resolveInside } from '../../src/fs/safe-path.js';
@@ -64,6 +64,31 @@ describe('resolveInside', () => {
     expect(rejected('').code).toBe('UNSAFE_PATH');
     expect(rejected('.').code).toBe('UNSAFE_PATH');
     expect(rejected('a/..').code).toBe('UNSAFE_PATH');
+  });
+
+  it('gives what resolving would give, for every name made of plain and tricky segments', () => {
+    // The oracle: resolve, then refuse what is not strictly inside (the whole check, done slowly).
+    const root = resolve(dest);
+    const byResolving = (out: string): string | undefined => {
+      const target = resolve(root, out);
+      const rel = relative(root, target);
+      return rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel) || out.includes('\0') ? undefined : target;
+    };
+    const parts = ['a', '.', '..', '', '.x', '..y', 'b\\c', ' ', 'z\0', '...'];
+    let checked = 0;
+    const names = (depth: number): string[] =>
+      depth === 0 ? [''] : names(depth - 1).flatMap((name) => parts.map((part) => (name === '' ? part : `${name}/${part}`)));
+    for (const out of [...names(1), ...names(2), ...names(3), ...names(3).map((name) => `/${name}`)]) {
+      let got: string | undefined;
+      try {
+        got = resolveInside(dest, out);
+      } catch (error) {
+        expect((error as LocalError).code).toBe('UNSAFE_PATH');
+      }
+      expect(got, JSON.stringify(out)).toBe(byResolving(out));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(2000);
   });
 
   it('rejects names with a NUL byte', () => {
