@@ -162,7 +162,6 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     };
     const dispatcher = createDispatcher({
       connectionsFor: (origin) => limits.hostLimit(hostKeyOf(origin)),
-      maxRedirections: DEFAULTS.maxRedirections,
       timeouts,
       cookies,
     });
@@ -188,6 +187,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       onFatal: stop,
       transfer: {
         dispatcher,
+        maxRedirections: DEFAULTS.maxRedirections,
         destdir,
         headers: { 'user-agent': options.userAgent ?? `dl/${VERSION}`, ...options.headers },
         signal: controller.signal,

@@ -1,4 +1,4 @@
-import { AbortedError, DlError, LocalError, NetworkError, RedirectError, TimeoutError } from './errors.js';
+import { AbortedError, DlError, LocalError, NetworkError, TimeoutError } from './errors.js';
 
 /** The configured timeouts, so that a timeout error can say how long was waited. */
 export interface Timeouts {
@@ -20,11 +20,6 @@ export function classify(error: unknown, signal?: AbortSignal, timeouts?: Timeou
 
   const timeout = timeoutOf(code, timeouts);
   if (timeout) return new TimeoutError(timeout.code, timeout.message, { cause: error });
-
-  // undici's redirect interceptor reports a loop as an invalid argument.
-  if (code === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test(message)) {
-    return new RedirectError('redirect loop: the server keeps redirecting to a URL it already sent', { cause: error });
-  }
 
   const local = LOCAL_CODES[code];
   if (local) return new LocalError(code, local.message, local.fatal, { cause: error });

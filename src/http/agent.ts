@@ -1,12 +1,11 @@
 import type { Dispatcher } from 'undici';
-import { Agent, Pool, redirect as redirectInterceptor, wholeUndici } from './undici.js';
+import { Agent, Pool, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
 import { cookieInterceptor, type CookieJar } from './cookie-jar.js';
 
 export interface DispatcherOptions {
   /** Connections per origin; the host limit, so that a pool never opens more than it may use. */
   connectionsFor(origin: URL): number;
-  maxRedirections: number;
   timeouts: Timeouts;
   /** Cookies to add to every request and redirect (--cookies). */
   cookies?: CookieJar;
@@ -14,8 +13,8 @@ export interface DispatcherOptions {
 
 /**
  * One shared dispatcher for the whole run: keep-alive pools per origin sized to the host limit,
- * no pipelining (a slow response must not hold up the next one on the same socket), and
- * redirects followed by undici's redirect interceptor.
+ * and no pipelining (a slow response must not hold up the next one on the same socket).
+ * Redirects are followed by the caller (http/redirects.ts).
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const common = {
@@ -24,11 +23,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // undici's body timeout is the longest gap between two pieces of the body: an idle timeout.
     bodyTimeout: options.timeouts.idleMs,
   };
-  // Interceptors run last to first: redirects are followed outside, and each hop gets its cookies.
-  const interceptors = [
-    ...(options.cookies ? [cookieInterceptor(options.cookies)] : []),
-    redirectInterceptor({ maxRedirections: options.maxRedirections }),
-  ];
+  // Redirects are followed above the dispatcher (http/redirects.ts): each hop gets its cookies.
+  const interceptors = options.cookies ? [cookieInterceptor(options.cookies)] : [];
+  const composed = (dispatcher: Dispatcher): Dispatcher => (interceptors.length > 0 ? dispatcher.compose(interceptors) : dispatcher);
   // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
   // counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
   const { env } = process;
@@ -37,7 +34,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const httpsProxy = variable('HTTPS_PROXY');
   if (httpProxy || httpsProxy) {
     const { EnvHttpProxyAgent } = wholeUndici();
-    return new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }).compose(interceptors);
+    return composed(new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }));
   }
   const agent = new Agent({
     ...common,
@@ -46,6 +43,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return new Pool(url, { ...opts, connections: options.connectionsFor(url), pipelining: 1 });
     },
   });
-  return agent.compose(interceptors);
+  return composed(agent);
 }
 

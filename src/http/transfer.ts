@@ -9,7 +9,8 @@ import { writeBody, type TransferProgress, type TransferStart } from '../fs/part
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
 import type { NameClaim } from '../input/resolver.js';
 import { nameFromDisposition } from './disposition.js';
-import { exchange, type ResponseBody } from './exchange.js';
+import type { ResponseBody } from './exchange.js';
+import { exchangeFollowing } from './redirects.js';
 import { withDeadline } from '../utils/deadline.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
 
@@ -18,6 +19,8 @@ const SHA256 = ['sha256'] as const;
 
 export interface TransferContext {
   dispatcher: Dispatcher;
+  /** Redirects followed before a redirect fails the attempt (TOO_MANY_REDIRECTS). */
+  maxRedirections: number;
   destdir: string;
   /** Headers for every request (user-agent included); a job's own headers win over them. */
   headers: Readonly<Record<string, string>>;
@@ -67,7 +70,7 @@ export async function transfer(
 
   let body: ResponseBody | undefined;
   try {
-    const response = await exchange(ctx.dispatcher, job.url, requestHeaders(ctx, job, offset, validator), signal);
+    const response = await exchangeFollowing(ctx.dispatcher, job.url, requestHeaders(ctx, job, offset, validator), signal, ctx.maxRedirections);
     body = response.body;
     const { statusCode, headers } = response;
     if (statusCode < 200 || statusCode > 299) {
@@ -78,7 +81,7 @@ export async function transfer(
         throw new ResumeError(`server refused to resume at byte ${offset} (HTTP 416); starting again`);
       }
       if (statusCode >= 300 && statusCode < 400) {
-        throw new RedirectError(`HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}: too many redirects or no Location`);
+        throw new RedirectError(`HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}: too many redirects, or no Location to follow`);
       }
       throw new HttpStatusError(statusCode, STATUS_CODES[statusCode] ?? '', first(headers['retry-after']));
     }

@@ -1,5 +1,5 @@
 // Types for the parts of undici that dl loads one by one (see http/undici.ts): each module
-// exports its class (or the interceptor factory) as `module.exports`, typed as undici types it.
+// exports its class as `module.exports`, typed as undici types it.
 declare module 'undici/lib/dispatcher/agent.js' {
   import { Agent } from 'undici';
   export = Agent;
@@ -7,9 +7,4 @@ declare module 'undici/lib/dispatcher/agent.js' {
 declare module 'undici/lib/dispatcher/pool.js' {
   import { Pool } from 'undici';
   export = Pool;
-}
-declare module 'undici/lib/interceptor/redirect.js' {
-  import { interceptors } from 'undici';
-  const redirect: typeof interceptors.redirect;
-  export = redirect;
 }

@@ -1,7 +1,7 @@
 /**
  * The parts of undici that a direct run uses, loaded on their own. undici's index loads all it
  * offers (fetch, WebSocket, cookies, the mocks, the cache), which touches Node's own bundled
- * undici too: 80 ms of a run's start-up here, against 15 ms for these three. Proxies need the
+ * undici too: 80 ms of a run's start-up here, against 15 ms for these two. Proxies need the
  * whole package (its proxy agents use request methods that the index adds to every
  * dispatcher), so it is loaded when one is configured. undici is pinned to one major version; the
  * tests fail at once if these paths move.
@@ -9,9 +9,8 @@
 import { createRequire } from 'node:module';
 import Agent from 'undici/lib/dispatcher/agent.js';
 import Pool from 'undici/lib/dispatcher/pool.js';
-import redirect from 'undici/lib/interceptor/redirect.js';
 
-export { Agent, Pool, redirect };
+export { Agent, Pool };
 
 export function wholeUndici(): typeof import('undici') {
   return createRequire(import.meta.url)('undici') as typeof import('undici');
