@@ -70,11 +70,10 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
 }
 
 /**
- * The jar's cookies on every request the dispatcher sends, redirects included: composed below
- * undici's redirect interceptor, it sees each hop with that hop's own origin and path, so a
- * redirect to another host of the cookies' domain carries them (undici drops the Cookie header on
- * a hop to another origin, which is right for one given with -H: that one is sent first, to the
- * origin it was given for).
+ * The jar's cookies on every request the dispatcher sends, redirects included: each hop is
+ * dispatched on its own (http/redirects.ts), so the jar sees it with that hop's own origin and
+ * path, and a redirect to another host of the cookies' domain carries them (a Cookie header given
+ * with -H is dropped on a hop to another origin, which is right: it was given for the first one).
  */
 export function cookieInterceptor(jar: CookieJar): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { RedirectError } from '../errors/errors.js';
+import { redactUrl } from '../utils/redact-url.js';
 import { exchange, type ResponseHead } from './exchange.js';
 import { first } from './validator.js';
 
@@ -26,7 +27,7 @@ export async function exchangeFollowing(
   maxRedirections: number,
 ): Promise<ResponseHead> {
   let response = await exchange(dispatcher, url, headers, signal);
-  let next = nextHop(url, response);
+  let next = followable(url, response);
   if (!next) return response;
   const seen = new Set([url.href]);
   for (let hops = 0; next && hops < maxRedirections; hops++) {
@@ -39,23 +40,39 @@ export async function exchangeFollowing(
     headers = headersFor(headers, url, next);
     url = next;
     response = await exchange(dispatcher, url, headers, signal);
-    next = nextHop(url, response);
+    next = followable(url, response);
   }
   return response;
 }
 
-/** Where a redirect leads: an http(s) URL resolved against the one asked for, without its fragment. */
+/** The next hop of `response`; a Location that cannot be followed fails the job, saying so. */
+function followable(from: URL, response: ResponseHead): URL | undefined {
+  try {
+    return nextHop(from, response);
+  } catch (error) {
+    response.body.discard();
+    throw error;
+  }
+}
+
+/**
+ * Where a redirect leads: an http(s) URL resolved against the one asked for, without its
+ * fragment; undefined when the answer is not a redirect or has no Location (it comes back as it
+ * is). A Location that is not an http(s) URL fails for good: no retry would make it one.
+ */
 function nextHop(from: URL, { statusCode, headers }: ResponseHead): URL | undefined {
   if (!REDIRECTS.has(statusCode)) return undefined;
   const location = first(headers.location);
   if (!location) return undefined;
-  let to: URL;
+  let to: URL | undefined;
   try {
     to = new URL(location, from);
   } catch {
-    return undefined; // not a URL: the redirect comes back as it is, and fails the job
+    to = undefined;
   }
-  if (to.protocol !== 'http:' && to.protocol !== 'https:') return undefined;
+  if (!to || (to.protocol !== 'http:' && to.protocol !== 'https:')) {
+    throw new RedirectError(`HTTP ${statusCode} to ${redactUrl(location)}, which is not an http(s) URL`);
+  }
   to.hash = '';
   return to;
 }
@@ -64,7 +81,8 @@ function nextHop(from: URL, { statusCode, headers }: ResponseHead): URL | undefi
  * The headers of the hop from `from` to `to`: a Host given with -H is for the first origin only,
  * and credentials (Authorization, Cookie, Proxy-Authorization) are dropped on the way to another
  * origin, and stay dropped after it (as undici's interceptor did; curl does the same unless told
- * otherwise). The cookie jar adds its own cookies to each hop, by that hop's origin.
+ * otherwise). The cookie jar adds its own cookies to each hop, by that hop's origin. (undici also
+ * drops Content-* headers after a 303, for the body it no longer sends; dl's GETs have none.)
  */
 function headersFor(headers: Record<string, string>, from: URL, to: URL): Record<string, string> {
   const sameOrigin = from.origin === to.origin;

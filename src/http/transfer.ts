@@ -81,7 +81,7 @@ export async function transfer(
         throw new ResumeError(`server refused to resume at byte ${offset} (HTTP 416); starting again`);
       }
       if (statusCode >= 300 && statusCode < 400) {
-        throw new RedirectError(`HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}: too many redirects, or no Location to follow`);
+        throw new RedirectError(`HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}: too many redirects, or no Location`);
       }
       throw new HttpStatusError(statusCode, STATUS_CODES[statusCode] ?? '', first(headers['retry-after']));
     }

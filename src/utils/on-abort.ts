@@ -35,15 +35,26 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
     waiting.set(signal, all);
     signal.addEventListener('abort', () => {
       waiting.delete(signal);
-      for (const call of all.slots) call?.();
+      for (const call of all.slots) {
+        try {
+          call?.();
+        } catch (error) {
+          // One waiter's failure must not keep the others from hearing of the abort.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
     }, { once: true });
   }
   const { slots, free } = waiters;
   const at = free.length > 0 ? free.pop()! : slots.push(undefined) - 1;
   slots[at] = callback;
+  let holding = true;
   return () => {
     // Once only: a slot given back twice would be handed to two waiters.
-    if (slots[at] !== callback) return;
+    if (!holding) return;
+    holding = false;
     slots[at] = undefined;
     free.push(at);
   };

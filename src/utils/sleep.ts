@@ -4,12 +4,13 @@ import { onAbort } from './on-abort.js';
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0 || signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
+    let stopWaiting: (() => void) | undefined;
     const timer = setTimeout(done, ms);
-    const stopWaiting = signal && onAbort(signal, done);
     function done(): void {
       clearTimeout(timer);
       stopWaiting?.();
       resolve();
     }
+    stopWaiting = signal && onAbort(signal, done);
   });
 }

@@ -32,13 +32,30 @@ describe('onAbort', () => {
   it('gives a slot let go of to the next waiter, and a second stop does not take it from that waiter', () => {
     const controller = new AbortController();
     const calls: string[] = [];
-    const stopA = onAbort(controller.signal, () => calls.push('a'));
+    const a = (): number => calls.push('a');
+    const stopA = onAbort(controller.signal, a);
     stopA();
     onAbort(controller.signal, () => calls.push('b'));
+    // The same function again, in the same slot: the first stop, called again, must not end it.
+    const stopAgain = onAbort(controller.signal, a);
     stopA();
+    void stopAgain;
     onAbort(controller.signal, () => calls.push('c'));
     controller.abort();
-    expect(calls).toEqual(['b', 'c']);
+    expect(calls).toEqual(['b', 'a', 'c']);
+  });
+
+  it('calls the other waiters when one throws, and the error still surfaces', async () => {
+    const controller = new AbortController();
+    const calls: string[] = [];
+    onAbort(controller.signal, () => {
+      throw new Error('waiter failed');
+    });
+    onAbort(controller.signal, () => calls.push('b'));
+    const surfaced = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
+    controller.abort();
+    expect(calls).toEqual(['b']);
+    expect(((await surfaced) as Error).message).toBe('waiter failed');
   });
 
   it('lets a waiter stop waiting from inside another waiter’s call', () => {

@@ -91,6 +91,12 @@ describe('resolveInside', () => {
     expect(checked).toBeGreaterThan(2000);
   });
 
+  it('answers for the folder asked about when folders alternate', () => {
+    for (const folder of [dest, '/srv/other', dest, 'relative-one', '/srv/other']) {
+      expect(resolveInside(folder, 'sub/a.bin')).toBe(join(resolve(folder), 'sub', 'a.bin'));
+    }
+  });
+
   it('rejects names with a NUL byte', () => {
     expect(rejected('a\0b').code).toBe('UNSAFE_PATH');
     expect(rejected('file.jpg\0.txt').code).toBe('UNSAFE_PATH');
