@@ -9,6 +9,8 @@ import { contentFor, contentHandler, useServer } from '../helpers/server.js';
 /** A forward proxy on 127.0.0.1: CONNECT tunnels and absolute-form requests, each one noted. */
 function startProxy() {
   const used: string[] = [];
+  /** Local ports of the proxy's own connections to targets: how a target tells a proxied request. */
+  const tunnels = new Set<number>();
   const proxy = createServer((req, res) => {
     used.push(`GET ${req.url}`);
     const target = new URL(req.url ?? '');
@@ -23,6 +25,7 @@ function startProxy() {
     used.push(`CONNECT ${req.url}`);
     const [host, port] = (req.url ?? '').split(':');
     const upstream = connect(Number(port), host, () => {
+      tunnels.add(upstream.localPort!);
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(client);
@@ -31,12 +34,23 @@ function startProxy() {
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  return { proxy, used };
+  return { proxy, used, tunnels };
 }
 
 describe('proxies from the environment', () => {
-  const target = useServer(contentHandler());
-  const { proxy, used } = startProxy();
+  const content = contentHandler();
+  /** Path and client port of each request the target got. */
+  const arrived: Array<{ path: string; port: number }> = [];
+  // /moved/<name> redirects to /via/<name>: each hop must go through the proxy.
+  const target = useServer((req, res) => {
+    arrived.push({ path: req.url ?? '', port: req.socket.remotePort! });
+    if (req.url?.startsWith('/moved/')) {
+      res.writeHead(301, { location: req.url.replace('/moved/', '/via/') });
+      return void res.end();
+    }
+    return content(req, res);
+  });
+  const { proxy, used, tunnels } = startProxy();
   let proxyUrl = '';
   beforeAll(async () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
@@ -47,13 +61,16 @@ describe('proxies from the environment', () => {
     await new Promise((resolve) => proxy.close(resolve));
   });
 
-  it('HTTP_PROXY carries the requests; NO_PROXY hosts go direct', async () => {
+  it('HTTP_PROXY carries the requests, each redirect hop included; NO_PROXY hosts go direct', async () => {
     await withTempDir(async (dir) => {
-      await writeFile(join(dir, 'urls.txt'), [target.url('/via/p1.bin'), target.url('/via/p2.bin')].join('\n'));
+      await writeFile(join(dir, 'urls.txt'), [target.url('/via/p1.bin'), target.url('/moved/p2.bin')].join('\n'));
       const viaProxy = spawnCli(['-l', 'run.jsonl', '-d', 'out', 'urls.txt'], { cwd: dir, env: { HTTP_PROXY: proxyUrl } });
       expect((await viaProxy.exited).code).toBe(0);
       expect(used.length).toBeGreaterThan(0);
       expect(used.every((line) => line.includes(`127.0.0.1:${target.port}`))).toBe(true);
+      // Both hops of the redirect reached the target, and every request came through the proxy.
+      expect(arrived.map((r) => r.path).sort()).toEqual(['/moved/p2.bin', '/via/p1.bin', '/via/p2.bin']);
+      expect(arrived.every((r) => tunnels.has(r.port))).toBe(true);
       expect((await readFile(join(dir, 'out', 'p2.bin'))).equals(contentFor('/via/p2.bin'))).toBe(true);
 
       used.length = 0;
