@@ -63,9 +63,10 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
   // What a download run keeps alive is small (its indexes are typed arrays, outside the heap),
   // and most of its garbage is jobs that waited a while and so reached the old generation, which
   // V8 lets grow to several times what is live before it collects it. Growth is held to 1.2x:
-  // 100,000 tiny files from one host peaked at 128 MB instead of 164 MB, and no download was measurably slower.
-  // Not for a dry run, whose resolving it slowed by 10%. A process-wide setting, so the command
-  // line's to make, not the library's.
+  // 100,000 tiny files from one host peaked at 128 MB instead of 164 MB; downloads were no
+  // slower, resolving a big input list up to 8% (docs/architecture.md). Not for a dry run, whose
+  // resolving it slowed by 10%. A process-wide setting, so the command line's to make, not the
+  // library's.
   if (options.dryRun !== true) setFlagsFromString('--heap-growing-percent=20');
   const controller = new AbortController();
   let interruptedBy: 'SIGINT' | 'SIGTERM' | undefined;
