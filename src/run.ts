@@ -27,6 +27,7 @@ import { repairTornTail } from './joblog/repair.js';
 import { JoblogWriter } from './joblog/writer.js';
 import { DEFAULTS, defaultJoblog } from './options.js';
 import { HashSet } from './utils/hash-set.js';
+import { onAbort } from './utils/on-abort.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
@@ -124,7 +125,11 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       stopAdmitting();
     };
     if (options.signal?.aborted) controller.abort();
-    options.signal?.addEventListener('abort', () => stop(), { once: true });
+    else if (options.signal) {
+      // Let go of when the run ends: a caller may pass one long-lived signal to many runs.
+      const stopListening = onAbort(options.signal, () => stop());
+      closers.unshift(async () => stopListening());
+    }
 
     const writer = await JoblogWriter.open(joblog, {
       onError: (error) => stop(new LocalError(classify(error).code, `cannot write the joblog: ${error.message}`, true)),
@@ -306,7 +311,7 @@ async function readInputs(
   for (const source of sources) {
     if (signal.aborted) return false;
     const { chunks, cut } = source.open();
-    signal.addEventListener('abort', cut, { once: true });
+    const stopListening = onAbort(signal, cut);
     // Entries come out of the parser as lines go in (an aria2 entry when the next one starts).
     const entries: JobSpec[] = [];
     const parser = lineParser(
@@ -347,7 +352,7 @@ async function readInputs(
       if (signal.aborted) return false;
       resolver.reject(source.label, `cannot read: ${classify(error).message}`);
     } finally {
-      signal.removeEventListener('abort', cut);
+      stopListening();
     }
   }
   return !signal.aborted;

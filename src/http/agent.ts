@@ -23,7 +23,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // undici's body timeout is the longest gap between two pieces of the body: an idle timeout.
     bodyTimeout: options.timeouts.idleMs,
   };
-  // Redirects are followed above the dispatcher (http/redirects.ts): each hop gets its cookies.
+  // Each hop of a redirect is dispatched on its own, so the jar gets to add its cookies to it.
   const interceptors = options.cookies ? [cookieInterceptor(options.cookies)] : [];
   const composed = (dispatcher: Dispatcher): Dispatcher => (interceptors.length > 0 ? dispatcher.compose(interceptors) : dispatcher);
   // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value

@@ -11,6 +11,8 @@ export interface BodySink {
 
 /** Body bytes held for a reader that has not come yet; past this the connection is paused. */
 const HOLD_BYTES = 1 << 20;
+/** How much of an unwanted body is read so that its connection can be kept. */
+const DRAIN_BYTES = 64 * 1024;
 
 /**
  * A response body as undici's dispatch API hands it over: pushed, piece by piece, paused and
@@ -82,8 +84,11 @@ export class ResponseBody {
     this.#controller?.resume();
   }
 
-  /** Reads a short body to its end, so that the connection can serve the next request; a longer one is let go. */
-  drain(limit: number): Promise<void> {
+  /**
+   * Reads a short body to its end (an error page, a redirect), so that the connection can serve
+   * the next request; one longer than `limit` is let go, and its connection with it.
+   */
+  drain(limit = DRAIN_BYTES): Promise<void> {
     return new Promise((resolve) => {
       let bytes = 0;
       this.read({

@@ -6,8 +6,6 @@ import { first } from './validator.js';
 
 /** Answers whose Location is followed (those undici's redirect interceptor follows). */
 const REDIRECTS = new Set([300, 301, 302, 303, 307, 308]);
-/** A redirect's body is read to its end, so that its connection serves the next hop, up to this. */
-const DRAIN_BYTES = 64 * 1024;
 /** Headers that never go to another origin than the one they were given for. */
 const CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
 
@@ -36,7 +34,7 @@ export async function exchangeFollowing(
       throw new RedirectError(`redirect loop: the server keeps redirecting to a URL it already sent (${next.href})`);
     }
     seen.add(next.href);
-    await response.body.drain(DRAIN_BYTES);
+    await response.body.drain();
     headers = headersFor(headers, url, next);
     url = next;
     response = await exchange(dispatcher, url, headers, signal);

@@ -75,7 +75,7 @@ export async function transfer(
     const { statusCode, headers } = response;
     if (statusCode < 200 || statusCode > 299) {
       // Read a little of the body so the socket can be reused, then let it go.
-      await body.drain(64 * 1024);
+      await body.drain();
       if (statusCode === 416 && offset > 0) {
         await unlink(part).catch(() => undefined);
         throw new ResumeError(`server refused to resume at byte ${offset} (HTTP 416); starting again`);
