@@ -8,18 +8,25 @@
 // `200` answers with a Content-Length. What it takes is Node's own cost of fetching this way, so
 // a target below it is out of reach of dl on that machine, and dl's ratio to it is dl's own
 // overhead.
+//
+// With `--threads`, each host's connections run in a worker thread of their own, as wget2 runs
+// its downloads in threads: reading a socket and writing a file then use both cores. That is the
+// floor for a few big bodies (scenario b), where one thread's read and write system calls are the
+// whole cost; for many small ones the start-up of the threads costs more than it brings.
 import { closeSync, openSync, renameSync, readFileSync, writeSync, constants } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
+import { Worker, isMainThread, workerData } from 'node:worker_threads';
 
-const [urlsFile, dest, perHostArg] = process.argv.slice(2);
+const [urlsFile, dest, perHostArg, mode] = isMainThread ? process.argv.slice(2) : workerData.argv;
 const perHost = Number(perHostArg);
 const READ_BUFFER = 1 << 20;
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 const HEAD_END = '\r\n\r\n';
 
 const queues = new Map(); // host:port -> the URLs still to fetch from it
-for (const line of readFileSync(urlsFile, 'utf8').split('\n')) {
+const lines = isMainThread ? readFileSync(urlsFile, 'utf8').split('\n') : workerData.urls;
+for (const line of lines) {
   if (!line) continue;
   const url = new URL(line);
   if (!queues.has(url.host)) queues.set(url.host, []);
@@ -74,4 +81,15 @@ function connection(host, queue) {
   });
 }
 
-await Promise.all([...queues].flatMap(([host, queue]) => Array.from({ length: perHost }, () => connection(host, queue))));
+/** One host's URLs fetched by this same script in a worker thread. */
+function inWorker(queue) {
+  const urls = queue.map(String);
+  return new Promise((done, fail) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { argv: [urlsFile, dest, perHostArg], urls } });
+    worker.on('error', fail);
+    worker.on('exit', (code) => (code === 0 ? done() : fail(new Error(`worker exited with ${code}`))));
+  });
+}
+
+if (mode === '--threads') await Promise.all([...queues.values()].map(inWorker));
+else await Promise.all([...queues].flatMap(([host, queue]) => Array.from({ length: perHost }, () => connection(host, queue))));

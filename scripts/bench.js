@@ -168,9 +168,15 @@ function peerTools(urlsFile) {
   if (has('curl')) tools.push({ name: 'curl', cmd: 'curl', args: () => ['-s', '-Z', '--parallel-max', String(CONCURRENCY), '--remote-name-all', '-K', `${urlsFile}.curl`] });
   if (has('wget2')) tools.push({ name: 'wget2', cmd: 'wget2', args: (dest) => ['-q', '--no-robots', '--max-threads', String(CONCURRENCY), '-P', dest, '-i', urlsFile] });
   // Not a peer: the least any Node program does for the same fetches (scripts/bench-floor.js).
-  tools.push({ name: 'floor', cmd: process.execPath, args: (dest) => [floorScript, urlsFile, dest, String(CONCURRENCY / 4)] });
+  tools.push(floorTool(urlsFile, 'floor'));
   if (has('aria2c')) tools.push({ name: 'aria2c', cmd: 'aria2c', args: (dest) => ['-q', '-j', String(CONCURRENCY), '--file-allocation=none', '--auto-file-renaming=false', '-d', dest, '-i', urlsFile] });
   return tools;
+}
+
+/** scripts/bench-floor.js, in one thread, or with `--threads` one worker thread per host. */
+function floorTool(urlsFile, name) {
+  const mode = name === 'floor' ? [] : ['--threads'];
+  return { name, cmd: process.execPath, args: (dest) => [floorScript, urlsFile, dest, String(CONCURRENCY / 4), ...mode] };
 }
 
 function writeUrls(name, urls) {
@@ -246,10 +252,10 @@ const target = (name, value, limit, unit, note = '') => {
  * this machine, and how much of dl's time is dl's own.
  */
 const floorNotes = [];
-function floorNote(label, rows, peer, limit) {
-  const floor = rows.get('floor');
+function floorNote(label, rows, peer, limit, name = 'floor') {
+  const floor = rows.get(name);
   const ratio = floor.wall / rows.get(peer).wall;
-  const text = `${label} floor / ${peer} ${ratio.toFixed(2)}x (${ratio <= limit ? 'within' : 'over'} the ${limit}x target for dl); dl / floor ${(rows.get('dl').wall / floor.wall).toFixed(2)}x`;
+  const text = `${label} ${name} / ${peer} ${ratio.toFixed(2)}x (${ratio <= limit ? 'within' : 'over'} the ${limit}x target for dl); dl / ${name} ${(rows.get('dl').wall / floor.wall).toFixed(2)}x`;
   floorNotes.push(text);
   log(`  ${text}`);
 }
@@ -272,10 +278,11 @@ for (let i = 0; i < 4; i++) makeFile(join(work, 'www', 'b', `big${i}.bin`), conf
 const bigUrls = writeUrls('urls-b.txt', Array.from({ length: 4 }, (_, i) => `${base(i)}/b/big${i}.bin`));
 const bigSources = Array.from({ length: 4 }, (_, i) => join(work, 'www', 'b', `big${i}.bin`));
 const catTool = { name: 'cat', cmd: 'sh', args: (dest) => ['-c', bigSources.map((src, i) => `cat '${src}' > '${dest}/big${i}.bin'`).join(' && ')] };
-const b = compare([...peerTools(bigUrls), catTool], config.runs, 4);
+const b = compare([...peerTools(bigUrls), floorTool(bigUrls, 'floor-threads'), catTool], config.runs, 4);
 results.scenarios.push({ name: `(b) 4 x ${config.bigMiB} MiB, 4 ports`, rows: b });
 target('(b) dl / cat wall time', b.get('dl').wall / b.get('cat').wall, 1.25, 'x');
 floorNote('(b)', b, 'cat', 1.25);
+floorNote('(b)', b, 'cat', 1.25, 'floor-threads');
 rmSync(join(out, 'dl'), { recursive: true, force: true });
 
 // (c) scale: resolve, status, resume
@@ -382,7 +389,7 @@ for (const row of scaleRows) {
 }
 lines.push('', '## Tiny files: memory stays flat', '', '| files | hosts | wall (s) | peak RSS (MB) |', '|---|---|---|---|');
 for (const row of tinyRows) lines.push(`| ${row.count} | ${row.hosts} | ${row.wall.toFixed(2)} | ${row.rss.toFixed(0)} |`);
-lines.push('', '## The floor', '', '`floor` is not a peer but scripts/bench-floor.js: the least work a Node program does for the same fetches (keep-alive HTTP/1.1 over `net`, one reusable 1 MiB read buffer per connection, synchronous writes to `.part` and a rename; no joblog, retries, limits or error handling). Where the floor misses a target, fetching in Node the way every tool here does (one request at a time per connection) cannot meet it on this machine; dl\'s ratio to the floor is dl\'s own overhead.', '');
+lines.push('', '## The floor', '', '`floor` is not a peer but scripts/bench-floor.js: the least work a Node program does for the same fetches (keep-alive HTTP/1.1 over `net`, one reusable 1 MiB read buffer per connection, synchronous writes to `.part` and a rename; no joblog, retries, limits or error handling). `floor-threads` (scenario b only) is the same script with each host\'s connections in a worker thread of their own, as wget2 uses threads: a socket\'s reads and a file\'s writes then run on both cores. Where a floor misses a target, fetching in Node that way (one request at a time per connection) cannot meet it on this machine; dl\'s ratio to a floor is dl\'s own overhead, or the cost of doing it all in one thread.', '');
 for (const note of floorNotes) lines.push(`- ${note}`);
 lines.push('', '## Targets', '', '| target | measured | limit | met |', '|---|---|---|---|');
 for (const t of results.targets) lines.push(`| ${t.name} | ${Number.isFinite(t.value) ? t.value.toFixed(2) : 'n/a'} ${t.unit} | ${t.limit} ${t.unit} | ${t.met ? 'yes' : '**no**'} |`);
