@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// `node scripts/bench-floor.js <urls file> <dest dir> <connections per host>`: the floor under dl
+// `node scripts/bench-floor.js <urls file> <dest dir> <connections per host> [--threads]`: the floor under dl
 // in `npm run bench`. It does the least work any Node program must do to fetch the same URLs the
 // same way: keep-alive HTTP/1.1 over `net`, one request at a time per connection, every body
 // into `<name>.part` and renamed when whole, synchronous writes straight from one reusable read
 // buffer per connection (larger reads than Node's default 64 KiB, no copies, no streams). No
 // joblog, retries, limits, redirects, names from headers or error handling: it assumes plain
 // `200` answers with a Content-Length. What it takes is Node's own cost of fetching this way, so
-// a target below it is out of reach of dl on that machine, and dl's ratio to it is dl's own
-// overhead.
+// a target below it is out of reach of dl fetching this way on that machine, and dl's ratio to it
+// is dl's own overhead.
 //
 // With `--threads`, each host's connections run in a worker thread of their own, as wget2 runs
 // its downloads in threads: reading a socket and writing a file then use both cores. That is the
