@@ -168,15 +168,15 @@ function peerTools(urlsFile) {
   if (has('curl')) tools.push({ name: 'curl', cmd: 'curl', args: () => ['-s', '-Z', '--parallel-max', String(CONCURRENCY), '--remote-name-all', '-K', `${urlsFile}.curl`] });
   if (has('wget2')) tools.push({ name: 'wget2', cmd: 'wget2', args: (dest) => ['-q', '--no-robots', '--max-threads', String(CONCURRENCY), '-P', dest, '-i', urlsFile] });
   // Not a peer: the least any Node program does for the same fetches (scripts/bench-floor.js).
-  tools.push(floorTool(urlsFile, 'floor'));
+  tools.push(floorTool(urlsFile));
   if (has('aria2c')) tools.push({ name: 'aria2c', cmd: 'aria2c', args: (dest) => ['-q', '-j', String(CONCURRENCY), '--file-allocation=none', '--auto-file-renaming=false', '-d', dest, '-i', urlsFile] });
   return tools;
 }
 
-/** scripts/bench-floor.js, in one thread, or with `--threads` one worker thread per host. */
-function floorTool(urlsFile, name) {
-  const mode = name === 'floor' ? [] : ['--threads'];
-  return { name, cmd: process.execPath, args: (dest) => [floorScript, urlsFile, dest, String(CONCURRENCY / 4), ...mode] };
+/** scripts/bench-floor.js, in one thread (`floor`), or with one worker thread per host (`floor-threads`). */
+function floorTool(urlsFile, threads = false) {
+  const mode = threads ? ['--threads'] : [];
+  return { name: threads ? 'floor-threads' : 'floor', cmd: process.execPath, args: (dest) => [floorScript, urlsFile, dest, String(CONCURRENCY / 4), ...mode] };
 }
 
 function writeUrls(name, urls) {
@@ -278,7 +278,7 @@ for (let i = 0; i < 4; i++) makeFile(join(work, 'www', 'b', `big${i}.bin`), conf
 const bigUrls = writeUrls('urls-b.txt', Array.from({ length: 4 }, (_, i) => `${base(i)}/b/big${i}.bin`));
 const bigSources = Array.from({ length: 4 }, (_, i) => join(work, 'www', 'b', `big${i}.bin`));
 const catTool = { name: 'cat', cmd: 'sh', args: (dest) => ['-c', bigSources.map((src, i) => `cat '${src}' > '${dest}/big${i}.bin'`).join(' && ')] };
-const b = compare([...peerTools(bigUrls), floorTool(bigUrls, 'floor-threads'), catTool], config.runs, 4);
+const b = compare([...peerTools(bigUrls), floorTool(bigUrls, true), catTool], config.runs, 4);
 results.scenarios.push({ name: `(b) 4 x ${config.bigMiB} MiB, 4 ports`, rows: b });
 target('(b) dl / cat wall time', b.get('dl').wall / b.get('cat').wall, 1.25, 'x');
 floorNote('(b)', b, 'cat', 1.25);

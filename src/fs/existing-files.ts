@@ -36,8 +36,7 @@ export class ExistingFiles {
    * there: the listing decides, and lstat confirms what it matches.
    */
   sizeIfThere(path: string): number | undefined {
-    // Most names are in the destination folder itself: a forward search says so faster.
-    const slash = path.indexOf('/') === -1 ? -1 : path.lastIndexOf('/');
+    const slash = path.lastIndexOf('/');
     const folder = path.slice(0, slash + 1);
     let names = this.folders.get(folder);
     if (!names) {
