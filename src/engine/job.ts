@@ -17,5 +17,7 @@ export interface ActiveJob {
 }
 
 export function activeJob(record: JobRecord, offset: number, url = new URL(record.url), resume?: Validator): ActiveJob {
-  return { record, offset, url, host: hostKeyOf(url), site: siteKeyOf(url.hostname), ...(resume ? { resume } : {}) };
+  const job: ActiveJob = { record, offset, url, host: hostKeyOf(url), site: siteKeyOf(url.hostname) };
+  if (resume) job.resume = resume;
+  return job;
 }

@@ -11,8 +11,9 @@ function str(value: string): string {
 /**
  * A record as one line of JSON (with its `\n`). The records written once or more per job (job,
  * start, done) are built from a template: on a busy two-core machine JSON.stringify costs over a
- * microsecond a record. The output is what JSON.stringify gives, field for field; records with
- * optional fields beyond the common ones take JSON.stringify.
+ * microsecond a record. The output is what JSON.stringify gives, field for field, for a record
+ * whose fields are in the order of its type; job and done records with optional fields beyond
+ * the common ones take JSON.stringify.
  */
 export function encodeRecord(record: JoblogRecord): string {
   switch (record.t) {
@@ -25,8 +26,7 @@ export function encodeRecord(record: JoblogRecord): string {
       if (record.sha256 !== undefined) break;
       return `{"t":"done","seq":${record.seq},"ts":"${record.ts}","bytes":${record.bytes},"path":${str(record.path)},"status":${record.status}}\n`;
     case 'start':
-      if (record.etag !== undefined || record.lastModified !== undefined) break;
-      return `{"t":"start","seq":${record.seq},"ts":"${record.ts}","attempt":${record.attempt}${record.offset === undefined ? '' : `,"offset":${record.offset}`}}\n`;
+      return `{"t":"start","seq":${record.seq},"ts":"${record.ts}","attempt":${record.attempt}${record.offset === undefined ? '' : `,"offset":${record.offset}`}${record.etag === undefined ? '' : `,"etag":${str(record.etag)}`}${record.lastModified === undefined ? '' : `,"lastModified":${str(record.lastModified)}`}}\n`;
     default:
       break;
   }

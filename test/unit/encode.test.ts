@@ -19,6 +19,8 @@ describe('encodeRecord', () => {
       { t: 'start', seq: 1, ts: TS, attempt: 1 },
       { t: 'start', seq: 1, ts: TS, attempt: 2, offset: 8192 },
       { t: 'start', seq: 1, ts: TS, attempt: 3, etag: '"abc"' },
+      { t: 'start', seq: 1, ts: TS, attempt: 4, offset: 10, etag: '"a\\b\u0001"', lastModified: 'Sun, 22 Nov 2026 14:57:17 GMT' },
+      { t: 'start', seq: 1, ts: TS, attempt: 5, lastModified: 'Sun, 22 Nov 2026 14:57:17 GMT' },
       { t: 'done', seq: 1, ts: TS, bytes: 16384, path: 'dir/é "x".bin', status: 200 },
       { t: 'done', seq: 2, ts: TS, bytes: 0, path: 'p', status: 206, sha256: 'ab' },
       { t: 'fail', seq: 3, ts: TS, attempt: 1, final: true, code: 'HTTP_404', error: 'HTTP 404 "Not Found"' },
