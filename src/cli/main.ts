@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { CommanderError } from 'commander';
 import { DlError, JoblogError, JoblogLockedError, LocalError, UsageError } from '../errors/errors.js';
 import { defaultJoblog } from '../options.js';
@@ -60,14 +59,6 @@ async function printStatus(options: CliOptions): Promise<number> {
 }
 
 async function download(inputs: string[], options: CliOptions): Promise<number> {
-  // What a download run keeps alive is small (its indexes are typed arrays, outside the heap),
-  // and most of its garbage is jobs that waited a while and so reached the old generation, which
-  // V8 lets grow to several times what is live before it collects it. Growth is held to 1.2x:
-  // 100,000 tiny files from one host peaked at 128 MB instead of 164 MB; downloads were no
-  // slower, resolving a big input list up to 8% (docs/architecture.md). Not for a dry run, whose
-  // resolving it slowed by 10%. A process-wide setting, so the command line's to make, not the
-  // library's.
-  if (options.dryRun !== true) setFlagsFromString('--heap-growing-percent=20');
   const controller = new AbortController();
   let interruptedBy: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => {
