@@ -31,7 +31,7 @@ export async function exchangeFollowing(
   for (let hops = 0; next && hops < maxRedirections; hops++) {
     if (seen.has(next.href)) {
       response.body.discard();
-      throw new RedirectError(`redirect loop: the server keeps redirecting to a URL it already sent (${next.href})`);
+      throw new RedirectError(`redirect loop: the server keeps redirecting to a URL it already sent (${redactUrl(next.href)})`);
     }
     seen.add(next.href);
     await response.body.drain();
