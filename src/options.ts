@@ -17,14 +17,18 @@ export const DEFAULTS = {
   /** No body bytes for this long fails the attempt. */
   idleTimeoutMs: 60_000,
   /**
-   * Most jobs alive as promises at once, at least 4 per download slot. Small on purpose: a
+   * Most jobs alive as promises at once, at least backlogPerSlot per download slot. Small on purpose: a
    * waiting job outlives young-generation collections, so every one in the window is copied
    * and promoted, and 2,048 cost 15-20% more CPU than 64 in a run of many small files
    * (docs/architecture.md).
    */
   window: 64,
-  /** Most live jobs per host before further ones are parked (at least 4 per host slot): a quarter of the window. */
-  hostBacklog: 16,
+  /**
+   * Most live jobs of a host, and of a site, before further ones are parked: this many per slot
+   * of its limit. Never more: a window full of jobs held back by their host or site then still
+   * has a quarter of them running, at least one per download slot (docs/architecture.md).
+   */
+  backlogPerSlot: 4,
   /**
    * Parked jobs kept whole in memory (1-2 KB each, with their URL objects) before they are kept
    * as numbers and read back from the joblog when their turn comes (a synchronous read from the

@@ -214,8 +214,9 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       }
     };
     const scheduler = new Scheduler({
-      window: Math.max(DEFAULTS.window, 4 * workers),
-      hostBacklog: Math.max(DEFAULTS.hostBacklog, 4 * Math.max(perHost, ...(options.hostLimits?.values() ?? []))),
+      window: Math.max(DEFAULTS.window, DEFAULTS.backlogPerSlot * workers),
+      hostBacklog: (host) => DEFAULTS.backlogPerSlot * limits.hostLimit(host),
+      siteBacklog: (site) => DEFAULTS.backlogPerSlot * limits.siteLimit(site),
       parkedInMemory: DEFAULTS.parkedInMemory,
       execute,
       reload,

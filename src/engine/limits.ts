@@ -46,7 +46,7 @@ export class Limits {
       if (this.coolingFor(host) === 0 || signal?.aborted) break;
       giveBack(this.hosts, host, hostGate);
     }
-    const siteGate = gateOf(this.sites, site, this.options.siteLimits?.get(site) ?? this.options.perSite);
+    const siteGate = gateOf(this.sites, site, this.siteLimit(site));
     // A gate's wait never rejects: once the host slot is held, nothing before the task can throw.
     const siteWait = siteGate.take();
     if (siteWait) await siteWait;
@@ -73,6 +73,11 @@ export class Limits {
     const left = until - Date.now();
     if (left <= 0) this.cooldowns.delete(host);
     return Math.max(0, left);
+  }
+
+  /** The limit that applies to a site (registrable domain). */
+  siteLimit(site: string): number {
+    return this.options.siteLimits?.get(site) ?? this.options.perSite;
   }
 
   /** The limit that applies to `hostname:port`. */

@@ -4,8 +4,10 @@ import type { ActiveJob } from './job.js';
 export interface SchedulerOptions {
   /** Most jobs alive as promises at once; a submitter waits when they are all taken. */
   window: number;
-  /** Most live jobs per host; more of that host are parked. */
-  hostBacklog: number;
+  /** Most live jobs of this host; more of it are parked. */
+  hostBacklog(host: string): number;
+  /** Most live jobs of this site (all its hosts); more of it are parked. */
+  siteBacklog(site: string): number;
   /** Parked jobs kept in memory as they are (1-2 KB each, with their URL objects); beyond, as (seq, offset). */
   parkedInMemory: number;
   /** Runs one job to its outcome; must not reject. */
@@ -14,12 +16,33 @@ export interface SchedulerOptions {
   reload(seq: number, offset: number): Promise<ActiveJob | undefined>;
 }
 
+/** One site's live jobs, and its hosts whose parked jobs wait for room in the site, in turn. */
+class SiteQueue {
+  live = 0;
+  /** Host queues of this site that exist; the site's entry goes with the last. */
+  hosts = 0;
+  readonly turns = new Fifo<HostQueue>();
+
+  constructor(
+    readonly key: string,
+    readonly backlog: number,
+  ) {}
+}
+
 /** One host's parked jobs: whole jobs while memory allows, (seq, offset) numbers beyond. */
 class HostQueue {
   live = 0;
+  /** Whether it is in its site's turns. */
+  inTurns = false;
   readonly inMemory = new Fifo<ActiveJob>();
   /** seq and offset, alternating. */
   readonly spilled = new Fifo<number>();
+
+  constructor(
+    readonly key: string,
+    readonly backlog: number,
+    readonly site: SiteQueue,
+  ) {}
 
   get hasParked(): boolean {
     return this.inMemory.size > 0 || this.spilled.size > 0;
@@ -29,10 +52,12 @@ class HostQueue {
 /**
  * Eager, not a worker pool: every admitted job is its own promise at once and waits on its
  * limits. Admission is bounded so that millions of jobs never exist as promises together (a
- * waiting job costs a few KB), and a host that already has `hostBacklog` live jobs gets its
- * further jobs parked (kept whole up to a budget, as two numbers each beyond it, read back from
- * the joblog when their turn comes), so the window never fills up with one host's jobs while
- * other hosts have work.
+ * waiting job costs a few KB). A host that already has its backlog of live jobs, or whose site
+ * has, gets its further jobs parked (kept whole up to a budget, as two numbers each beyond it,
+ * read back from the joblog when their turn comes), so the window never fills up with the jobs
+ * of one host, or of one site's many hosts, while other sites have work. A job that ends hands
+ * its place to a parked job of its own site, the site's hosts taking turns; only a site with
+ * nothing parked gives its place back to the window.
  */
 export class Scheduler {
   private live = 0;
@@ -40,6 +65,7 @@ export class Scheduler {
   private parkedInMemory = 0;
   private stopped = false;
   private readonly hosts = new Map<string, HostQueue>();
+  private readonly sites = new Map<string, SiteQueue>();
   private roomWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
 
@@ -65,24 +91,43 @@ export class Scheduler {
 
   private admit(job: ActiveJob): void {
     if (this.stopped) return;
-    let queue = this.hosts.get(job.host);
-    if (!queue) {
-      queue = new HostQueue();
-      this.hosts.set(job.host, queue);
-    }
-    if (queue.live >= this.options.hostBacklog) {
-      if (this.parkedInMemory < this.options.parkedInMemory) {
-        queue.inMemory.push(job);
-        this.parkedInMemory++;
-      } else {
-        queue.spilled.push(job.record.seq);
-        queue.spilled.push(job.offset);
-      }
-      this.parked++;
+    const queue = this.queueOf(job);
+    const { site } = queue;
+    // Behind jobs of its host that are parked already, never before them.
+    if (queue.live < queue.backlog && site.live < site.backlog && !queue.hasParked) {
+      this.live++;
+      this.launch(job, queue);
       return;
     }
-    this.live++;
-    this.launch(job, queue);
+    if (this.parkedInMemory < this.options.parkedInMemory) {
+      queue.inMemory.push(job);
+      this.parkedInMemory++;
+    } else {
+      queue.spilled.push(job.record.seq);
+      queue.spilled.push(job.offset);
+    }
+    this.parked++;
+    if (queue.live < queue.backlog) this.takeTurn(queue);
+    // Only when its parked jobs held it back while the site had room: start the oldest.
+    const next = this.nextInTurn(site);
+    if (next) {
+      this.live++;
+      this.unpark(next);
+    }
+  }
+
+  private queueOf(job: ActiveJob): HostQueue {
+    let queue = this.hosts.get(job.host);
+    if (queue) return queue;
+    let site = this.sites.get(job.site);
+    if (!site) {
+      site = new SiteQueue(job.site, this.options.siteBacklog(job.site));
+      this.sites.set(job.site, site);
+    }
+    site.hosts++;
+    queue = new HostQueue(job.host, this.options.hostBacklog(job.host), site);
+    this.hosts.set(job.host, queue);
+    return queue;
   }
 
   /** Stops admitting and unparking; parked jobs stay pending in the joblog. */
@@ -101,22 +146,56 @@ export class Scheduler {
 
   private launch(job: ActiveJob, queue: HostQueue): void {
     queue.live++;
-    void this.options.execute(job).then(() => this.settle(job.host, queue));
+    queue.site.live++;
+    void this.options.execute(job).then(() => this.settle(queue));
   }
 
-  private settle(host: string, queue: HostQueue): void {
-    queue.live--;
-    if (!this.stopped && queue.hasParked) {
-      // The parked job takes over the finished job's place in the window.
-      this.parked--;
-      queue.live++;
-      const kept = queue.inMemory.shift();
-      if (kept) this.parkedInMemory--;
-      const next = kept ? Promise.resolve(kept) : this.options.reload(queue.spilled.shift()!, queue.spilled.shift()!);
-      void next.then((job) => (job && !this.stopped ? this.options.execute(job) : undefined)).then(() => this.settle(host, queue));
-      return;
+  /** Puts a host with parked jobs in its site's turns (once). */
+  private takeTurn(queue: HostQueue): void {
+    if (queue.inTurns) return;
+    queue.inTurns = true;
+    queue.site.turns.push(queue);
+  }
+
+  /** The next host of the site whose parked job may start now, if the site has room. */
+  private nextInTurn(site: SiteQueue): HostQueue | undefined {
+    if (site.live >= site.backlog) return undefined;
+    for (let queue = site.turns.shift(); queue; queue = site.turns.shift()) {
+      queue.inTurns = false;
+      // A host at its own backlog takes its turn again when one of its jobs ends.
+      if (queue.hasParked && queue.live < queue.backlog) return queue;
     }
-    if (queue.live === 0 && !queue.hasParked) this.hosts.delete(host);
+    return undefined;
+  }
+
+  /** Starts a host's oldest parked job in a place of the window already counted. */
+  private unpark(queue: HostQueue): void {
+    this.parked--;
+    queue.live++;
+    queue.site.live++;
+    const kept = queue.inMemory.shift();
+    if (kept) this.parkedInMemory--;
+    if (queue.hasParked && queue.live < queue.backlog) this.takeTurn(queue);
+    const next = kept ? Promise.resolve(kept) : this.options.reload(queue.spilled.shift()!, queue.spilled.shift()!);
+    void next
+      .then((job) => (job && !this.stopped ? this.options.execute(job) : undefined))
+      .then(() => this.settle(queue));
+  }
+
+  private settle(queue: HostQueue): void {
+    queue.live--;
+    const { site } = queue;
+    site.live--;
+    if (!this.stopped) {
+      if (queue.hasParked) this.takeTurn(queue);
+      // The parked job takes over the finished job's place in the window.
+      const next = this.nextInTurn(site);
+      if (next) return this.unpark(next);
+    }
+    if (queue.live === 0 && !queue.hasParked && this.hosts.get(queue.key) === queue) {
+      this.hosts.delete(queue.key);
+      if (--site.hosts === 0) this.sites.delete(site.key);
+    }
     this.live--;
     this.roomWaiters.shift()?.();
     this.checkIdle();

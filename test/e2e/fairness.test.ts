@@ -41,4 +41,33 @@ describe('a slow host does not hold up the others', () => {
       expect(slow.requests.length).toBeLessThanOrEqual(slowBeforeLastFast + 4);
     });
   });
+
+  describe('several slow hosts held to one connection each', () => {
+    const slowHosts = useServers(5, contentHandler({ delayMs: 30_000 }));
+    const fastHost = useServer(contentHandler());
+
+    it('never fill the window: files of a host listed after theirs are done at once', async () => {
+      await withTempDir(async (dir) => {
+        // 100 slow URLs first: with 16 live jobs a host (the old backlog), four slow hosts took
+        // the whole 64-job window and the fast host's jobs could not even start for minutes.
+        const slowUrls = slowHosts.flatMap((server) => Array.from({ length: 20 }, (_, i) => server.url(`/slow-${i}.bin`)));
+        const fastUrls = Array.from({ length: 50 }, (_, i) => fastHost.url(`/fast-${i}.bin`));
+        await writeFile(join(dir, 'urls.txt'), [...slowUrls, ...fastUrls].join('\n'));
+        const joblog = join(dir, 'run.jsonl');
+        const cli = spawnCli(['--per-host', '1', '--workers', '8', '--joblog', joblog, '-d', 'out', 'urls.txt'], { cwd: dir });
+        await waitFor(async () => {
+          const records = await readRecords(joblog);
+          return records.filter((r) => r.t === 'done').length >= 50 || undefined;
+        }, 60_000, "the fast host's 50 files done");
+        cli.child.kill('SIGINT');
+        expect((await cli.exited).code).toBe(130);
+        const done = (await readRecords(joblog)).filter((r) => r.t === 'done');
+        expect(done).toHaveLength(50);
+        expect(fastHost.requests).toHaveLength(50);
+        // Each slow host had its one request in flight, never more.
+        for (const server of slowHosts) expect(server.requests).toHaveLength(1);
+      });
+    });
+  });
 });
+

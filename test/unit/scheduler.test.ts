@@ -30,7 +30,7 @@ function watch(promise: Promise<unknown> | undefined): { settled: boolean } {
  * A scheduler whose jobs run until the test finishes them. Jobs are made with `job(seq, host)`;
  * `reload` finds them again by offset, as the joblog would.
  */
-function harness(window: number, hostBacklog: number, parkedInMemory = 0) {
+function harness(window: number, hostBacklog: number, parkedInMemory = 0, siteBacklog = Infinity) {
   const byOffset = new Map<number, ActiveJob>();
   const gates = new Map<number, ReturnType<typeof deferred>>();
   const running = new Set<number>();
@@ -41,7 +41,8 @@ function harness(window: number, hostBacklog: number, parkedInMemory = 0) {
 
   const options: SchedulerOptions = {
     window,
-    hostBacklog,
+    hostBacklog: () => hostBacklog,
+    siteBacklog: () => siteBacklog,
     parkedInMemory,
     async execute(job) {
       const seq = job.record.seq;
@@ -301,4 +302,76 @@ describe('Scheduler', () => {
     expect(h.executed).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(h.maxLive()).toBe(2);
   });
+
+  it("parks a site's jobs past its siteBacklog, so the hosts of one strict site never fill the window", async () => {
+    // Four hosts of one site (say CDN shards) under one site limit: without a site backlog they
+    // would take the whole window with jobs waiting on the site, and other sites would wait.
+    const h = harness(8, 2, 0, 4);
+    let seq = 0;
+    for (let i = 0; i < 4; i++) for (const shard of ['s1', 's2', 's3', 's4']) await h.scheduler.submit(h.job(++seq, `${shard}.cdn.test`));
+    const other = watch(h.scheduler.submit(h.job(100, 'other.test')));
+    await drain();
+    expect(other.settled).toBe(true);
+    expect(h.running()).toEqual([1, 2, 3, 4, 100]);
+    // A finished job of the site hands its place to the site's next host in turn.
+    h.finish(1);
+    await drain();
+    expect(h.running()).toEqual([2, 3, 4, 5, 100]);
+    h.finish(100);
+    h.finish(2);
+    await drain();
+    expect(h.running()).toEqual([3, 4, 5, 6]);
+    for (let i = 0; i < 16; i++) {
+      const [first] = h.running();
+      if (first === undefined) break;
+      h.finish(first);
+      await drain();
+    }
+    await h.scheduler.idle();
+    expect(h.executed).toEqual([1, 2, 3, 4, 100, 5, 6, ...Array.from({ length: 10 }, (_, i) => i + 7)]);
+    expect(h.maxLive()).toBe(5);
+  });
+
+  it("takes a site's hosts in turn as its jobs finish, each host's jobs in order", async () => {
+    const h = harness(10, 10, 0, 2);
+    for (const seq of [1, 2, 3, 4]) await h.scheduler.submit(h.job(seq, 'a.site.test'));
+    for (const seq of [5, 6]) await h.scheduler.submit(h.job(seq, 'b.site.test'));
+    await drain();
+    expect(h.running()).toEqual([1, 2]);
+    h.finish(1);
+    await drain();
+    expect(h.running()).toEqual([2, 3]);
+    // a.site.test had its turn: b.site.test is next, although a.site.test parked job 4 first.
+    h.finish(2);
+    await drain();
+    expect(h.running()).toEqual([3, 5]);
+    h.finish(3);
+    await drain();
+    expect(h.running()).toEqual([4, 5]);
+    h.finish(5);
+    await drain();
+    expect(h.running()).toEqual([4, 6]);
+    h.finish(4);
+    h.finish(6);
+    await h.scheduler.idle();
+    expect(h.executed).toEqual([1, 2, 3, 5, 4, 6]);
+  });
+
+  it('gives a host whose own backlog is full its turn in the site once one of its jobs ends', async () => {
+    const h = harness(10, 1, 0, 2);
+    for (const seq of [1, 2]) await h.scheduler.submit(h.job(seq, 'a.site.test'));
+    await h.scheduler.submit(h.job(3, 'b.site.test'));
+    await drain();
+    expect(h.running()).toEqual([1, 3]);
+    h.finish(3);
+    await drain();
+    // Room in the site, but a.site.test is at its own backlog: job 2 waits for job 1.
+    expect(h.running()).toEqual([1]);
+    h.finish(1);
+    await drain();
+    expect(h.running()).toEqual([2]);
+    h.finish(2);
+    await h.scheduler.idle();
+  });
 });
+
