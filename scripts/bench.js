@@ -112,17 +112,17 @@ function prepareOutput() {
 }
 
 // ---------------------------------------------------------------- measuring
-/** `/usr/bin/time` around a command, writing wall seconds and peak RSS to `timing`. */
+/** `/usr/bin/time` around a command, writing wall seconds, peak RSS and CPU times to `timing`. */
 const timing = join(work, 'time.txt');
-const timed = (cmd, cmdArgs) => ['-f', '%e %M', '-o', timing, cmd, ...cmdArgs];
+const timed = (cmd, cmdArgs) => ['-f', '%e %M %U %S', '-o', timing, cmd, ...cmdArgs];
 
-/** What `/usr/bin/time` wrote: wall seconds and peak RSS (MB). */
+/** What `/usr/bin/time` wrote: wall seconds, peak RSS (MB) and CPU seconds (user + system, all threads). */
 function readTiming() {
-  const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-  return { wall, rss: rssKb / 1024 };
+  const [wall, rssKb, user, sys] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  return { wall, rss: rssKb / 1024, cpu: user + sys };
 }
 
-/** Runs a command under /usr/bin/time: wall seconds and peak RSS (MB). */
+/** Runs a command under /usr/bin/time: wall seconds, peak RSS (MB) and CPU seconds. */
 function measure(cmd, cmdArgs, cwd) {
   const result = spawnSync('/usr/bin/time', timed(cmd, cmdArgs), { cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
   return { ...readTiming(), code: result.status, stderr: String(result.stderr).slice(-400) };
@@ -154,7 +154,7 @@ function compare(tools, runs, expectFiles) {
       rmSync(dest, { recursive: true, force: true });
     }
   }
-  return new Map([...samples].map(([name, ms]) => [name, { wall: median(ms.map((m) => m.wall)), rss: median(ms.map((m) => m.rss)) }]));
+  return new Map([...samples].map(([name, ms]) => [name, { wall: median(ms.map((m) => m.wall)), cpu: median(ms.map((m) => m.cpu)), rss: median(ms.map((m) => m.rss)) }]));
 }
 
 function peerTools(urlsFile) {
@@ -272,6 +272,14 @@ for (const [peer, limit] of [['wget2', 1.0], ['curl', 1.3]]) {
   floorNote('(a)', a, peer, limit);
 }
 
+// Start-up: the fixed part of every dl figure, against Node doing nothing
+log('start-up: dl fetching one 16 KiB file, and node -e 0');
+const oneUrl = writeUrls('urls-one.txt', [`${base(0)}/a/f0.bin`]);
+const startup = compare([
+  { name: 'dl, one file', cmd: process.execPath, args: (dest) => [bin, '-q', '--joblog', join(dest, '.joblog.jsonl'), '-d', dest, oneUrl] },
+  { name: 'node -e 0', cmd: process.execPath, args: () => ['-e', '0'] },
+], config.runs);
+
 // (b) a few big files, against cat of the same bytes to the same place
 log(`(b) 4 x ${config.bigMiB} MiB`);
 for (let i = 0; i < 4; i++) makeFile(join(work, 'www', 'b', `big${i}.bin`), config.bigMiB << 20);
@@ -374,15 +382,18 @@ const lines = [
   '',
   `Written by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}.`,
   `Peers: ${version('curl')}; ${version('wget2')}; ${version('aria2c')}; server ${String(spawnSync('nginx', ['-v']).stderr).trim()} on 127.0.0.1, 4 ports.`,
-  `Median of ${config.runs} run(s) per tool, tools taking turns run by run. Ratios are dl's time over the peer's in the same run. Scale: median time and highest peak RSS of ${quick ? 1 : 3} run(s) at a million jobs, one run at ten million.`,
+  `Median of ${config.runs} run(s) per tool, tools taking turns run by run. Ratios are dl's time over the peer's in the same run. CPU is user + system time over all of a tool's threads; nginx runs on the same 2 cores, so a tool's CPU time slows everyone's wall time. Scale: median time and highest peak RSS of ${quick ? 1 : 3} run(s) at a million jobs, one run at ten million.`,
   '',
 ];
 for (const scenario of results.scenarios) {
   const dl = scenario.rows.get('dl');
-  lines.push(`## ${scenario.name}`, '', '| tool | wall (s) | peak RSS (MB) | dl / tool |', '|---|---|---|---|');
-  for (const [name, row] of scenario.rows) lines.push(`| ${name} | ${row.wall.toFixed(2)} | ${row.rss.toFixed(0)} | ${name === 'dl' ? '' : `${(dl.wall / row.wall).toFixed(2)}x`} |`);
+  lines.push(`## ${scenario.name}`, '', '| tool | wall (s) | CPU (s) | peak RSS (MB) | dl / tool |', '|---|---|---|---|---|');
+  for (const [name, row] of scenario.rows) lines.push(`| ${name} | ${row.wall.toFixed(2)} | ${row.cpu.toFixed(2)} | ${row.rss.toFixed(0)} | ${name === 'dl' ? '' : `${(dl.wall / row.wall).toFixed(2)}x`} |`);
   lines.push('');
 }
+lines.push('## Start-up', '', 'In every dl figure above: dl fetching one 16 KiB file with its joblog, and Node starting and doing nothing.', '', '| run | wall (s) | CPU (s) | peak RSS (MB) |', '|---|---|---|---|');
+for (const [name, row] of startup) lines.push(`| ${name} | ${row.wall.toFixed(2)} | ${row.cpu.toFixed(2)} | ${row.rss.toFixed(0)} |`);
+lines.push('');
 lines.push('## (c) Scale', '', '| jobs | resolve --dry-run (s / MB) | --status (s / MB) | resume, 10 left: first request (s) | resume peak RSS (MB) |', '|---|---|---|---|---|');
 for (const row of scaleRows) {
   lines.push(`| ${row.label} | ${row.resolve.wall.toFixed(2)} / ${row.resolve.rss.toFixed(0)} | ${row.status.wall.toFixed(2)} / ${row.status.rss.toFixed(0)} | ${row.resume.first.toFixed(2)} | ${row.resume.rss.toFixed(0)} |`);
