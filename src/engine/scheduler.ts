@@ -186,16 +186,15 @@ export class Scheduler {
     queue.live--;
     const { site } = queue;
     site.live--;
-    if (!this.stopped) {
-      if (queue.hasParked) this.takeTurn(queue);
-      // The parked job takes over the finished job's place in the window.
-      const next = this.nextInTurn(site);
-      if (next) return this.unpark(next);
-    }
+    if (!this.stopped && queue.hasParked) this.takeTurn(queue);
+    const next = this.stopped ? undefined : this.nextInTurn(site);
+    // Dropped when idle, even while another host of its site takes over its place.
     if (queue.live === 0 && !queue.hasParked && this.hosts.get(queue.key) === queue) {
       this.hosts.delete(queue.key);
       if (--site.hosts === 0) this.sites.delete(site.key);
     }
+    // The parked job takes over the finished job's place in the window.
+    if (next) return this.unpark(next);
     this.live--;
     this.roomWaiters.shift()?.();
     this.checkIdle();
