@@ -99,7 +99,8 @@ export class Scheduler {
       this.launch(job, queue);
       return;
     }
-    if (this.parkedInMemory < this.options.parkedInMemory) {
+    // Kept whole only while none of its host is kept as numbers: a host's parked jobs start in order.
+    if (this.parkedInMemory < this.options.parkedInMemory && queue.spilled.size === 0) {
       queue.inMemory.push(job);
       this.parkedInMemory++;
     } else {

@@ -170,6 +170,26 @@ describe('Scheduler', () => {
     await h.scheduler.idle();
   });
 
+  it("keeps a host's parked jobs in order when some were kept whole and some as numbers", async () => {
+    const h = harness(10, 1, 1);
+    await h.scheduler.submit(h.job(1, 'a.test'));
+    await h.scheduler.submit(h.job(2, 'b.test'));
+    await h.scheduler.submit(h.job(3, 'b.test')); // kept whole: the budget is now taken
+    await h.scheduler.submit(h.job(4, 'a.test')); // kept as numbers
+    h.finish(2);
+    await drain(); // job 3 runs, and the budget is free again
+    await h.scheduler.submit(h.job(5, 'a.test')); // behind job 4, so kept as numbers too
+    h.finish(1);
+    await drain();
+    expect(h.executed).toEqual([1, 2, 3, 4]);
+    h.finish(4);
+    await drain();
+    expect(h.executed).toEqual([1, 2, 3, 4, 5]);
+    h.finish(3);
+    h.finish(5);
+    await h.scheduler.idle();
+  });
+
   it("does not block other hosts behind one host's parked jobs", async () => {
     const h = harness(2, 1);
     // Parked jobs take no window slot, so their submits return at once.
