@@ -35,6 +35,11 @@ export const DEFAULTS = {
    * page cache: about as fast as keeping them, see docs/architecture.md).
    */
   parkedInMemory: 10_000,
+  /**
+   * Most live jobs waiting out a backoff or a host's Retry-After without a place in the window
+   * (a few KB each): hosts that asked for a pause do not keep the others from starting.
+   */
+  maxAway: 1024,
 } as const;
 
 /** Name of the joblog kept in the destination folder when no `--joblog` is given. */

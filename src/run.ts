@@ -153,12 +153,15 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     const readHandle = await open(joblog, 'r');
     closers.unshift(() => readHandle.close());
 
+    // A job waiting out a backoff or its host's cooldown lends its place (to the scheduler, below).
+    const awayFor = (host: string, wait: Promise<void>): Promise<void> => scheduler.awayFor(host, wait);
     const limits = new Limits({
       global: workers,
       perHost,
       perSite,
       hostLimits: options.hostLimits,
       siteLimits: options.siteLimits,
+      awayFor,
     });
     const timeouts = {
       connectMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
@@ -175,6 +178,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     const tally: Tally = { done: 0, failed: 0, bytes: 0 };
     const execute = createJobRunner({
       limits,
+      awayFor,
       writer,
       emit,
       tally,
@@ -218,6 +222,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       hostBacklog: (host) => DEFAULTS.backlogPerSlot * limits.hostLimit(host),
       siteBacklog: (site) => DEFAULTS.backlogPerSlot * limits.siteLimit(site),
       parkedInMemory: DEFAULTS.parkedInMemory,
+      maxAway: DEFAULTS.maxAway,
       execute,
       reload,
     });

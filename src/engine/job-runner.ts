@@ -50,6 +50,8 @@ export interface JobRunnerDeps {
   active: Map<number, ActiveTransfer>;
   /** Called with an error that no other job can get past either (disk full): the run stops. */
   onFatal(error: DlError): void;
+  /** How a job of `host` waits out its backoff (the scheduler lends its place meanwhile). */
+  awayFor?(host: string, wait: Promise<void>): Promise<void>;
 }
 
 /**
@@ -129,7 +131,8 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
         return;
       }
       deps.emit({ type: 'retry', seq, url, attempt, code: error.code, error: message, delayMs: decision.delayMs });
-      await sleep(decision.delayMs, deps.signal);
+      const backoff = sleep(decision.delayMs, deps.signal);
+      await (deps.awayFor ? deps.awayFor(job.host, backoff) : backoff);
       if (deps.signal.aborted) return;
     }
   };

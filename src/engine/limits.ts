@@ -8,6 +8,8 @@ export interface LimitOptions {
   /** Overrides by `hostname:port` or by bare hostname (every port). */
   hostLimits?: ReadonlyMap<string, number>;
   siteLimits?: ReadonlyMap<string, number>;
+  /** How a job of `host` waits out its cooldown (the scheduler lends its place meanwhile). */
+  awayFor?(host: string, wait: Promise<void>): Promise<void>;
 }
 
 /**
@@ -37,7 +39,7 @@ export class Limits {
     let hostGate: Gate;
     for (;;) {
       const cooling = this.coolingFor(host);
-      if (cooling > 0) await sleep(cooling, signal);
+      if (cooling > 0) await this.waitOut(host, sleep(cooling, signal));
       // Looked up right before it is taken: an idle gate may be dropped while a job sleeps.
       hostGate = gateOf(this.hosts, host, this.hostLimit(host));
       const wait = hostGate.take();
@@ -59,6 +61,10 @@ export class Limits {
       giveBack(this.sites, site, siteGate);
       giveBack(this.hosts, host, hostGate);
     }
+  }
+
+  private waitOut(host: string, wait: Promise<void>): Promise<void> {
+    return this.options.awayFor ? this.options.awayFor(host, wait) : wait;
   }
 
   /** Keeps every job of `host` from starting before `untilMs`. */

@@ -10,6 +10,8 @@ export interface SchedulerOptions {
   siteBacklog(site: string): number;
   /** Parked jobs kept in memory as they are (1-2 KB each, with their URL objects); beyond, as (seq, offset). */
   parkedInMemory: number;
+  /** Most live jobs that wait out a delay (see awayFor) without a place in the window. */
+  maxAway: number;
   /** Runs one job to its outcome; must not reject. */
   execute(job: ActiveJob): Promise<void>;
   /** Reads a parked job back from the joblog; undefined when it cannot be (it stays pending). */
@@ -61,6 +63,8 @@ class HostQueue {
  */
 export class Scheduler {
   private live = 0;
+  /** Live jobs waiting out a delay, whose places in the window the input may use meanwhile. */
+  private away = 0;
   private parked = 0;
   private parkedInMemory = 0;
   private stopped = false;
@@ -77,13 +81,46 @@ export class Scheduler {
    * at speed costs no await per line.
    */
   submit(job: ActiveJob): Promise<void> | undefined {
-    if (this.live >= this.options.window && !this.stopped) return this.submitWhenRoom(job);
+    if (this.full && !this.stopped) return this.submitWhenRoom(job);
     this.admit(job);
     return undefined;
   }
 
+  /**
+   * Lets a live job of `host` wait out a delay (a retry's backoff, its host's Retry-After)
+   * without holding its place in the window or in its site's backlog, as long as fewer than
+   * `maxAway` jobs do: otherwise hosts that asked for a pause would fill both with sleeping jobs
+   * while other hosts wait. The place goes to a parked job of the site, or else to the input. The
+   * job keeps its place in its host's backlog, so a host that is cooling down gets no more jobs
+   * meanwhile. Back from the wait, it counts again, over the limits if need be.
+   */
+  async awayFor(host: string, wait: Promise<void>): Promise<void> {
+    const queue = this.hosts.get(host);
+    if (!queue || this.away >= this.options.maxAway) return wait;
+    const { site } = queue;
+    this.away++;
+    site.live--;
+    const next = this.stopped ? undefined : this.nextInTurn(site);
+    if (next) {
+      this.live++;
+      this.unpark(next);
+    } else {
+      this.roomWaiters.shift()?.();
+    }
+    try {
+      await wait;
+    } finally {
+      this.away--;
+      site.live++;
+    }
+  }
+
+  private get full(): boolean {
+    return this.live - this.away >= this.options.window;
+  }
+
   private async submitWhenRoom(job: ActiveJob): Promise<void> {
-    while (this.live >= this.options.window && !this.stopped) {
+    while (this.full && !this.stopped) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
     this.admit(job);

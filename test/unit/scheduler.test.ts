@@ -30,7 +30,7 @@ function watch(promise: Promise<unknown> | undefined): { settled: boolean } {
  * A scheduler whose jobs run until the test finishes them. Jobs are made with `job(seq, host)`;
  * `reload` finds them again by offset, as the joblog would.
  */
-function harness(window: number, hostBacklog: number, parkedInMemory = 0, siteBacklog = Infinity) {
+function harness(window: number, hostBacklog: number, parkedInMemory = 0, siteBacklog = Infinity, maxAway = 0) {
   const byOffset = new Map<number, ActiveJob>();
   const gates = new Map<number, ReturnType<typeof deferred>>();
   const running = new Set<number>();
@@ -44,6 +44,7 @@ function harness(window: number, hostBacklog: number, parkedInMemory = 0, siteBa
     hostBacklog: () => hostBacklog,
     siteBacklog: () => siteBacklog,
     parkedInMemory,
+    maxAway,
     async execute(job) {
       const seq = job.record.seq;
       executed.push(seq);
@@ -188,6 +189,67 @@ describe('Scheduler', () => {
     h.finish(3);
     h.finish(5);
     await h.scheduler.idle();
+  });
+
+  it('lets the input use the window place of a job that waits out a delay, and counts it again after', async () => {
+    const h = harness(2, 10, 0, Infinity, 1);
+    await h.scheduler.submit(h.job(1, 'a.test'));
+    await h.scheduler.submit(h.job(2, 'b.test'));
+    const third = watch(h.scheduler.submit(h.job(3, 'c.test')));
+    await drain();
+    expect(third.settled).toBe(false);
+    // Job 1 waits out its host's Retry-After: job 3 may start meanwhile.
+    const pause = deferred();
+    const back = watch(h.scheduler.awayFor('a.test:80', pause.promise));
+    await drain();
+    expect(third.settled).toBe(true);
+    expect(h.running()).toEqual([1, 2, 3]);
+    // Only one may be away (maxAway): a second waiting job keeps its place.
+    const second = watch(h.scheduler.awayFor('b.test:80', new Promise<void>(() => undefined)));
+    const fourth = watch(h.scheduler.submit(h.job(4, 'd.test')));
+    await drain();
+    expect(second.settled).toBe(false);
+    expect(fourth.settled).toBe(false);
+    // Back from its wait, job 1 counts again: three live in a window of two.
+    pause.resolve();
+    await drain();
+    expect(back.settled).toBe(true);
+    h.finish(1);
+    await drain();
+    expect(fourth.settled).toBe(false);
+    h.finish(2);
+    await drain();
+    expect(fourth.settled).toBe(true);
+    expect(h.running()).toEqual([3, 4]);
+    h.finish(3);
+    h.finish(4);
+    await h.scheduler.idle();
+  });
+
+  it("lends a waiting job's place in its site to a parked job of another host of the site", async () => {
+    const h = harness(10, 10, 0, 1, 5);
+    await h.scheduler.submit(h.job(1, 'a.site.test'));
+    await h.scheduler.submit(h.job(2, 'b.site.test'));
+    await drain();
+    expect(h.running()).toEqual([1]);
+    // Job 1 waits out a.site.test's Retry-After: b.site.test's job may run meanwhile.
+    const pause = deferred();
+    const back = watch(h.scheduler.awayFor('a.site.test:80', pause.promise));
+    await drain();
+    expect(h.running()).toEqual([1, 2]);
+    // a.site.test keeps its own place: its next job is parked, not started.
+    await h.scheduler.submit(h.job(3, 'a.site.test'));
+    pause.resolve();
+    await drain();
+    expect(back.settled).toBe(true);
+    expect(h.running()).toEqual([1, 2]);
+    h.finish(1);
+    h.finish(2);
+    await drain();
+    expect(h.running()).toEqual([3]);
+    h.finish(3);
+    await h.scheduler.idle();
+    expect(h.executed).toEqual([1, 2, 3]);
   });
 
   it("does not block other hosts behind one host's parked jobs", async () => {
