@@ -21,8 +21,12 @@ export interface SchedulerOptions {
 /** One site's live jobs, and its hosts whose parked jobs wait for room in the site, in turn. */
 class SiteQueue {
   live = 0;
+  /** Its live jobs that wait out a delay (see Scheduler.awayFor), not counted in `live`. */
+  away = 0;
   /** Host queues of this site that exist; the site's entry goes with the last. */
   hosts = 0;
+  /** Whether it waits for a place in the window (see Scheduler.starved). */
+  starved = false;
   readonly turns = new Fifo<HostQueue>();
 
   constructor(
@@ -70,6 +74,12 @@ export class Scheduler {
   private stopped = false;
   private readonly hosts = new Map<string, HostQueue>();
   private readonly sites = new Map<string, SiteQueue>();
+  /**
+   * Sites with parked jobs and none live or away that would hand their places on: they had to
+   * give up a place while the window was over (jobs back from a wait count over it), and they
+   * take the next places freed, before the input.
+   */
+  private readonly starved = new Fifo<SiteQueue>();
   private roomWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
 
@@ -99,18 +109,15 @@ export class Scheduler {
     if (!queue || this.away >= this.options.maxAway) return wait;
     const { site } = queue;
     this.away++;
+    site.away++;
     site.live--;
-    const next = this.stopped ? undefined : this.nextInTurn(site);
-    if (next) {
-      this.live++;
-      this.unpark(next);
-    } else {
-      this.roomWaiters.shift()?.();
-    }
+    // Lent only while the window is not over without it (see settle).
+    if (!this.stopped && !this.full) this.handOn(site);
     try {
       await wait;
     } finally {
       this.away--;
+      site.away--;
       site.live++;
     }
   }
@@ -206,7 +213,7 @@ export class Scheduler {
     return undefined;
   }
 
-  /** Starts a host's oldest parked job in a place of the window already counted. */
+  /** Starts a host's oldest parked job in a place of the window already counted (`live`). */
   private unpark(queue: HostQueue): void {
     this.parked--;
     queue.live++;
@@ -224,16 +231,41 @@ export class Scheduler {
     queue.live--;
     const { site } = queue;
     site.live--;
-    if (!this.stopped && queue.hasParked) this.takeTurn(queue);
-    const next = this.stopped ? undefined : this.nextInTurn(site);
+    this.live--;
     // Dropped when idle, even while another host of its site takes over its place.
     if (queue.live === 0 && !queue.hasParked && this.hosts.get(queue.key) === queue) {
       this.hosts.delete(queue.key);
       if (--site.hosts === 0) this.sites.delete(site.key);
     }
-    // The parked job takes over the finished job's place in the window.
-    if (next) return this.unpark(next);
-    this.live--;
+    if (!this.stopped) {
+      if (queue.hasParked) this.takeTurn(queue);
+      if (!this.full) return this.handOn(site);
+      // The window is over (jobs back from a wait count over it): the place is given up. A
+      // site with nothing left to hand a place on later waits for one.
+      if (site.live + site.away === 0 && site.turns.size > 0 && !site.starved) {
+        site.starved = true;
+        this.starved.push(site);
+      }
+    }
+    this.checkIdle();
+  }
+
+  /**
+   * A place in the window is free: a parked job of `site` takes it (its hosts in turn), else one
+   * of a starved site, else the input.
+   */
+  private handOn(site: SiteQueue): void {
+    let next = this.nextInTurn(site);
+    while (!next && this.starved.size > 0) {
+      const other = this.starved.shift()!;
+      other.starved = false;
+      next = this.nextInTurn(other);
+    }
+    if (next) {
+      this.live++;
+      this.unpark(next);
+      return;
+    }
     this.roomWaiters.shift()?.();
     this.checkIdle();
   }

@@ -226,6 +226,36 @@ describe('Scheduler', () => {
     await h.scheduler.idle();
   });
 
+  it('gives up the place of a job that ends while the window is over, and its host waits for the next', async () => {
+    const h = harness(1, 1, 0, Infinity, 1);
+    await h.scheduler.submit(h.job(1, 'a.test'));
+    const pause = deferred();
+    void h.scheduler.awayFor('a.test:80', pause.promise);
+    await h.scheduler.submit(h.job(2, 'a.test')); // parked: a.test is at its backlog
+    await h.scheduler.submit(h.job(3, 'b.test')); // in the place job 1 lent
+    await drain();
+    expect(h.running()).toEqual([1, 3]);
+    pause.resolve();
+    await drain();
+    // Job 1 is back: two live jobs in a window of one. Its end must not keep the window over.
+    const fourth = watch(h.scheduler.submit(h.job(4, 'c.test')));
+    h.finish(1);
+    await drain();
+    expect(h.running()).toEqual([3]);
+    expect(fourth.settled).toBe(false);
+    // The next place goes to a.test's parked job, before the input.
+    h.finish(3);
+    await drain();
+    expect(h.running()).toEqual([2]);
+    expect(fourth.settled).toBe(false);
+    h.finish(2);
+    await drain();
+    expect(fourth.settled).toBe(true);
+    h.finish(4);
+    await h.scheduler.idle();
+    expect(h.executed).toEqual([1, 3, 2, 4]);
+  });
+
   it("lends a waiting job's place in its site to a parked job of another host of the site", async () => {
     const h = harness(10, 10, 0, 1, 5);
     await h.scheduler.submit(h.job(1, 'a.site.test'));
