@@ -385,14 +385,16 @@ const lines = [
   `Median of ${config.runs} run(s) per tool, tools taking turns run by run. Ratios are dl's time over the peer's in the same run. CPU is user + system time over all of a tool's threads; nginx runs on the same 2 cores, so a tool's CPU time slows everyone's wall time. Scale: median time and highest peak RSS of ${quick ? 1 : 3} run(s) at a million jobs, one run at ten million.`,
   '',
 ];
+/** The cells a timed run fills in every table. */
+const timingCells = (row) => `${row.wall.toFixed(2)} | ${row.cpu.toFixed(2)} | ${row.rss.toFixed(0)}`;
 for (const scenario of results.scenarios) {
   const dl = scenario.rows.get('dl');
   lines.push(`## ${scenario.name}`, '', '| tool | wall (s) | CPU (s) | peak RSS (MB) | dl / tool |', '|---|---|---|---|---|');
-  for (const [name, row] of scenario.rows) lines.push(`| ${name} | ${row.wall.toFixed(2)} | ${row.cpu.toFixed(2)} | ${row.rss.toFixed(0)} | ${name === 'dl' ? '' : `${(dl.wall / row.wall).toFixed(2)}x`} |`);
+  for (const [name, row] of scenario.rows) lines.push(`| ${name} | ${timingCells(row)} | ${name === 'dl' ? '' : `${(dl.wall / row.wall).toFixed(2)}x`} |`);
   lines.push('');
 }
 lines.push('## Start-up', '', 'In every dl figure above: dl fetching one 16 KiB file with its joblog, and Node starting and doing nothing.', '', '| run | wall (s) | CPU (s) | peak RSS (MB) |', '|---|---|---|---|');
-for (const [name, row] of startup) lines.push(`| ${name} | ${row.wall.toFixed(2)} | ${row.cpu.toFixed(2)} | ${row.rss.toFixed(0)} |`);
+for (const [name, row] of startup) lines.push(`| ${name} | ${timingCells(row)} |`);
 lines.push('');
 lines.push('## (c) Scale', '', '| jobs | resolve --dry-run (s / MB) | --status (s / MB) | resume, 10 left: first request (s) | resume peak RSS (MB) |', '|---|---|---|---|---|');
 for (const row of scaleRows) {

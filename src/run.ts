@@ -153,15 +153,14 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     const readHandle = await open(joblog, 'r');
     closers.unshift(() => readHandle.close());
 
-    // A job waiting out a backoff or its host's cooldown lends its place (to the scheduler, below).
-    const awayFor = (host: string, wait: Promise<void>): Promise<void> => scheduler.awayFor(host, wait);
     const limits = new Limits({
       global: workers,
       perHost,
       perSite,
       hostLimits: options.hostLimits,
       siteLimits: options.siteLimits,
-      awayFor,
+      // A job that sleeps (a backoff, its host's cooldown) lends its place: the scheduler is below.
+      awayFor: (host, wait): Promise<void> => scheduler.awayFor(host, wait),
     });
     const timeouts = {
       connectMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
@@ -178,7 +177,6 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     const tally: Tally = { done: 0, failed: 0, bytes: 0 };
     const execute = createJobRunner({
       limits,
-      awayFor,
       writer,
       emit,
       tally,

@@ -7,7 +7,6 @@ import type { Validator } from '../http/validator.js';
 import { now } from '../joblog/records.js';
 import type { JoblogWriter } from '../joblog/writer.js';
 import { redactUrl } from '../utils/redact-url.js';
-import { sleep } from '../utils/sleep.js';
 import type { EventListener } from './events.js';
 import type { ActiveJob } from './job.js';
 import type { Limits } from './limits.js';
@@ -50,8 +49,6 @@ export interface JobRunnerDeps {
   active: Map<number, ActiveTransfer>;
   /** Called with an error that no other job can get past either (disk full): the run stops. */
   onFatal(error: DlError): void;
-  /** How a job of `host` waits out its backoff (the scheduler lends its place meanwhile). */
-  awayFor?(host: string, wait: Promise<void>): Promise<void>;
 }
 
 /**
@@ -131,8 +128,7 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
         return;
       }
       deps.emit({ type: 'retry', seq, url, attempt, code: error.code, error: message, delayMs: decision.delayMs });
-      const backoff = sleep(decision.delayMs, deps.signal);
-      await (deps.awayFor ? deps.awayFor(job.host, backoff) : backoff);
+      await deps.limits.pause(job.host, decision.delayMs, deps.signal);
       if (deps.signal.aborted) return;
     }
   };

@@ -8,7 +8,7 @@ export interface LimitOptions {
   /** Overrides by `hostname:port` or by bare hostname (every port). */
   hostLimits?: ReadonlyMap<string, number>;
   siteLimits?: ReadonlyMap<string, number>;
-  /** How a job of `host` waits out its cooldown (the scheduler lends its place meanwhile). */
+  /** How a job of `host` sleeps (see pause): the scheduler lends its place meanwhile. */
   awayFor?(host: string, wait: Promise<void>): Promise<void>;
 }
 
@@ -39,7 +39,7 @@ export class Limits {
     let hostGate: Gate;
     for (;;) {
       const cooling = this.coolingFor(host);
-      if (cooling > 0) await this.waitOut(host, sleep(cooling, signal));
+      if (cooling > 0) await this.pause(host, cooling, signal);
       // Looked up right before it is taken: an idle gate may be dropped while a job sleeps.
       hostGate = gateOf(this.hosts, host, this.hostLimit(host));
       const wait = hostGate.take();
@@ -63,7 +63,12 @@ export class Limits {
     }
   }
 
-  private waitOut(host: string, wait: Promise<void>): Promise<void> {
+  /**
+   * A job of `host` sleeps `ms` holding no slot (its host's cooldown, a retry's backoff), or
+   * until `signal` aborts; the scheduler may lend its place meanwhile (options.awayFor).
+   */
+  pause(host: string, ms: number, signal?: AbortSignal): Promise<void> {
+    const wait = sleep(ms, signal);
     return this.options.awayFor ? this.options.awayFor(host, wait) : wait;
   }
 

@@ -137,8 +137,9 @@ export class Scheduler {
     if (this.stopped) return;
     const queue = this.queueOf(job);
     const { site } = queue;
+    const room = queue.live < queue.backlog && site.live < site.backlog;
     // Behind jobs of its host that are parked already, never before them.
-    if (queue.live < queue.backlog && site.live < site.backlog && !queue.hasParked) {
+    if (room && !queue.hasParked) {
       this.live++;
       this.launch(job, queue);
       return;
@@ -153,8 +154,8 @@ export class Scheduler {
     }
     this.parked++;
     if (queue.live < queue.backlog) this.takeTurn(queue);
-    // Only when its parked jobs held it back while the site had room: start the oldest.
-    const next = this.nextInTurn(site);
+    // Held back only by its host's parked jobs, with room for one: the oldest of the site starts.
+    const next = room ? this.nextInTurn(site) : undefined;
     if (next) {
       this.live++;
       this.unpark(next);

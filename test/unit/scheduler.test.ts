@@ -78,6 +78,12 @@ function harness(window: number, hostBacklog: number, parkedInMemory = 0, siteBa
       byOffset.set(offset, job);
       return job;
     },
+    /** Finishes a running job and gives back what runs once the scheduler has moved on. */
+    async end(seq: number): Promise<number[]> {
+      this.finish(seq);
+      await drain();
+      return this.running();
+    },
     finish(seq: number): void {
       const gate = gates.get(seq);
       if (!gate) throw new Error(`job ${seq} is not running`);
@@ -239,14 +245,10 @@ describe('Scheduler', () => {
     await drain();
     // Job 1 is back: two live jobs in a window of one. Its end must not keep the window over.
     const fourth = watch(h.scheduler.submit(h.job(4, 'c.test')));
-    h.finish(1);
-    await drain();
-    expect(h.running()).toEqual([3]);
+    expect(await h.end(1)).toEqual([3]);
     expect(fourth.settled).toBe(false);
     // The next place goes to a.test's parked job, before the input.
-    h.finish(3);
-    await drain();
-    expect(h.running()).toEqual([2]);
+    expect(await h.end(3)).toEqual([2]);
     expect(fourth.settled).toBe(false);
     h.finish(2);
     await drain();
@@ -274,9 +276,7 @@ describe('Scheduler', () => {
     expect(back.settled).toBe(true);
     expect(h.running()).toEqual([1, 2]);
     h.finish(1);
-    h.finish(2);
-    await drain();
-    expect(h.running()).toEqual([3]);
+    expect(await h.end(2)).toEqual([3]);
     h.finish(3);
     await h.scheduler.idle();
     expect(h.executed).toEqual([1, 2, 3]);
@@ -294,9 +294,7 @@ describe('Scheduler', () => {
     await drain();
     expect(next.settled).toBe(false);
     // A finished job of a.test hands its place to a parked one of a.test: the window stays full.
-    h.finish(1);
-    await drain();
-    expect(h.running()).toEqual([2, 6]);
+    expect(await h.end(1)).toEqual([2, 6]);
     expect(next.settled).toBe(false);
     // A finished b.test job frees a slot for c.test.
     h.finish(6);
@@ -316,9 +314,7 @@ describe('Scheduler', () => {
     for (const seq of [1, 2, 3]) await h.scheduler.submit(h.job(seq, 'a.test'));
     await drain();
     expect(h.running()).toEqual([1, 2]);
-    h.finish(2);
-    await drain();
-    expect(h.running()).toEqual([1, 3]);
+    expect(await h.end(2)).toEqual([1, 3]);
     h.finish(1);
     h.finish(3);
     await h.scheduler.idle();
@@ -426,13 +422,9 @@ describe('Scheduler', () => {
     expect(other.settled).toBe(true);
     expect(h.running()).toEqual([1, 2, 3, 4, 100]);
     // A finished job of the site hands its place to the site's next host in turn.
-    h.finish(1);
-    await drain();
-    expect(h.running()).toEqual([2, 3, 4, 5, 100]);
+    expect(await h.end(1)).toEqual([2, 3, 4, 5, 100]);
     h.finish(100);
-    h.finish(2);
-    await drain();
-    expect(h.running()).toEqual([3, 4, 5, 6]);
+    expect(await h.end(2)).toEqual([3, 4, 5, 6]);
     for (let i = 0; i < 16; i++) {
       const [first] = h.running();
       if (first === undefined) break;
@@ -450,19 +442,11 @@ describe('Scheduler', () => {
     for (const seq of [5, 6]) await h.scheduler.submit(h.job(seq, 'b.site.test'));
     await drain();
     expect(h.running()).toEqual([1, 2]);
-    h.finish(1);
-    await drain();
-    expect(h.running()).toEqual([2, 3]);
+    expect(await h.end(1)).toEqual([2, 3]);
     // a.site.test had its turn: b.site.test is next, although a.site.test parked job 4 first.
-    h.finish(2);
-    await drain();
-    expect(h.running()).toEqual([3, 5]);
-    h.finish(3);
-    await drain();
-    expect(h.running()).toEqual([4, 5]);
-    h.finish(5);
-    await drain();
-    expect(h.running()).toEqual([4, 6]);
+    expect(await h.end(2)).toEqual([3, 5]);
+    expect(await h.end(3)).toEqual([4, 5]);
+    expect(await h.end(5)).toEqual([4, 6]);
     h.finish(4);
     h.finish(6);
     await h.scheduler.idle();
@@ -479,9 +463,7 @@ describe('Scheduler', () => {
     await drain();
     // Room in the site, but a.site.test is at its own backlog: job 2 waits for job 1.
     expect(h.running()).toEqual([1]);
-    h.finish(1);
-    await drain();
-    expect(h.running()).toEqual([2]);
+    expect(await h.end(1)).toEqual([2]);
     h.finish(2);
     await h.scheduler.idle();
   });
