@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The CLI as one file (dist/cli.js), which bin/dl.js runs. Node resolves, reads and links each
+// The CLI as one file (dist/cli.cjs), which bin/dl.js runs. Node resolves, reads and links each
 // ES module on its own: the ~90 modules of dl and the parts of its dependencies that a run
 // loads took 55 ms of every run's start-up on top of the bundle's (docs/architecture.md). The
-// library (dist/index.js and the rest of dist/) stays as tsc writes it.
+// library (dist/index.js and the rest of dist/) stays as tsc writes it. CommonJS, because V8's
+// code cache (src/cli/code-cache.ts) is reachable from Node 20 only through vm.Script, which
+// runs scripts, not ES modules; Node's ES module loader also took 15-20 ms more to load it.
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +13,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 await build({
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],
-  outfile: join(root, 'dist', 'cli.js'),
+  outfile: join(root, 'dist', 'cli.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  // undici is CommonJS and requires Node's modules: an ES module bundle needs a `require`.
-  banner: { js: "import { createRequire as createRequireForBundle } from 'node:module';\nconst require = createRequireForBundle(import.meta.url);" },
+  // dl's modules find their package.json and lazily required packages from import.meta.url.
+  define: { 'import.meta.url': 'bundleUrl' },
+  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
