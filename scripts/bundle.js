@@ -20,6 +20,7 @@ await build({
   target: 'node20',
   // dl's modules find their package.json and lazily required packages from import.meta.url.
   define: { 'import.meta.url': 'bundleUrl' },
-  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // "use strict" first: esbuild's own comes after the banner, where it is no longer a directive.
+  banner: { js: "'use strict';\nconst bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });

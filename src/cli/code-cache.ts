@@ -1,23 +1,24 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 /**
  * Runs the bundled CLI (a CommonJS file) with the code V8 compiled for it on an earlier run.
  * Compiling dl's and its dependencies' functions took a fifth of a one-file run's start-up
  * (docs/architecture.md, "V8's code cache"). Node 20 has no compile cache of its own for
- * applications, so this keeps V8's, one file per user, built bundle and Node. A cache V8 does
- * not accept (another V8, other flags) is compiled over and replaced; any trouble with the
- * cache's folder or file just means compiling, as without it. This module runs before the
+ * applications, so this keeps V8's, one file per user, install, build and Node. A cache V8 does
+ * not accept (another V8, other flags, damaged) is compiled over and replaced; any trouble with
+ * the cache's folder or file just means compiling, as without it. This module runs before the
  * bundle and must stay light: Node's built-in modules only, and cheap ones.
  */
 export interface CachedModule {
   exports: unknown;
   /** Whether V8 took its code from the cache. */
   fromCache: boolean;
-  /** Writes the cache if the run had none it could use, and did enough to make one worth it. */
+  /** Writes the cache if this run had none it could use, or one too thin for what it did. */
   save(ranForMs: number): void;
 }
 
@@ -26,11 +27,23 @@ export interface CachedModule {
  * its cache would leave every later download to compile what it needs, so none is written.
  */
 const WORTH_SAVING_MS = 20;
+/**
+ * A cache written by a short run (a `--status`) holds only what that run compiled. A run this
+ * long, whose cache would be a tenth larger, replaces it: making the data costs 4-5 ms, which
+ * only a run this long can spare every time.
+ */
+const WORTH_GROWING_MS = 1000;
+const GROWTH = 1.1;
+
+// V8 checks a cache's header (its version, flags, the source's length) before using it, but not
+// the rest unless told to: a cache damaged past its header stopped every run with a fatal error
+// in V8's deserialiser, until the file was found and deleted. Checking the checksum of 500 KB
+// costs well under a millisecond.
+setFlagsFromString('--verify-snapshot-checksum');
 
 export function requireWithCodeCache(file: string, cacheDir: string = defaultCacheDir()): CachedModule {
-  const source = readFileSync(file, 'utf8');
-  const cacheFile = cacheFileFor(file, cacheDir);
-  const cachedData = cacheFile === undefined ? undefined : readIfThere(cacheFile);
+  const { source, cacheFile } = readBundle(file, cacheDir);
+  const cachedData = cacheFile === undefined ? undefined : readOwnFile(cacheFile);
   // The function Node's own CommonJS loader wraps a module in, so the bundle runs as if required.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const module = { exports: {} as unknown };
@@ -41,10 +54,28 @@ export function requireWithCodeCache(file: string, cacheDir: string = defaultCac
     exports: module.exports,
     fromCache,
     save(ranForMs) {
-      if (fromCache || cacheFile === undefined || ranForMs < WORTH_SAVING_MS) return;
-      writeQuietly(cacheFile, script.createCachedData(), basename(file));
+      if (cacheFile === undefined || ranForMs < WORTH_SAVING_MS) return;
+      if (!fromCache) return writeQuietly(cacheFile, script.createCachedData());
+      if (ranForMs < WORTH_GROWING_MS) return;
+      const data = script.createCachedData();
+      if (data.length > cachedData!.length * GROWTH) writeQuietly(cacheFile, data);
     },
   };
+}
+
+/**
+ * The bundle's source, and the cache's file for this very build of it: both from one open file,
+ * so that a rebuild landing between reading and naming cannot have the old build's code saved
+ * under the new build's name.
+ */
+function readBundle(file: string, cacheDir: string): { source: string; cacheFile: string | undefined } {
+  const fd = openSync(file, 'r');
+  try {
+    const bundle = fstatSync(fd);
+    return { source: readFileSync(fd, 'utf8'), cacheFile: cacheFileFor(file, bundle, cacheDir) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -53,66 +84,102 @@ export function requireWithCodeCache(file: string, cacheDir: string = defaultCac
  * cache is run, so a folder that is not a plain one of this user's, closed to others, is not used.
  */
 export function defaultCacheDir(): string {
-  const uid = process.getuid?.();
-  return join(tmpdir(), uid === undefined ? 'dl-code-cache' : `dl-code-cache-${uid}`);
+  return join(tmpdir(), `dl-code-cache-${process.getuid?.() ?? ''}`);
 }
 
 /**
- * The cache's file for this build of the bundle. V8 checks its own version and flags but, of
- * the source, only the length: a rebuilt bundle of the same length would get code compiled from
- * the old one. So the name carries the bundle's inode, size and change time (which nothing can
- * set back, unlike the modification time that npm fixes for every file it unpacks).
+ * The cache's file for this build of the bundle, or none where it cannot be kept safely.
+ * - V8 checks its own version and flags but, of the source, only the length: a rebuilt bundle
+ *   of the same length would get code compiled from the old one. So the name carries the
+ *   bundle's inode, size and change time (which nothing can set back, unlike the modification
+ *   time that npm fixes for every file it unpacks).
+ * - Its prefix tells this install, Node and options from others (`removeOlder` keeps theirs):
+ *   two installs of dl, or two Node versions, would otherwise replace each other's cache on
+ *   every run. Options such as `--max-old-space-size` change V8's flags, and so the cache.
+ * - Without user ids (Windows) the folder's owner cannot be checked: no cache.
  */
-function cacheFileFor(file: string, cacheDir: string): string | undefined {
+function cacheFileFor(file: string, bundle: Stats, cacheDir: string): string | undefined {
+  if (process.getuid === undefined || !ownFolder(cacheDir)) return undefined;
+  // Node's and V8's options, not the text of a `-e` script (which follows its option).
+  const options = process.execArgv.filter((arg) => arg.startsWith('--'));
+  const setting = `${file}\n${options.join(' ')}\n${process.env.NODE_OPTIONS ?? ''}`;
+  const prefix = `${basename(file)}-${fnv1a(setting)}-${process.versions.v8}-${process.arch}`;
+  return join(cacheDir, `${prefix}-${bundle.ino}-${bundle.size}-${Math.trunc(bundle.ctimeMs)}.v8`);
+}
+
+/** 32-bit FNV-1a of a short string, in hex: a name, not a defence (crypto would cost more to load than it saves). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16);
+}
+
+/**
+ * The cache folder, made if need be (in a temporary folder that exists); whether it is a plain
+ * folder of this user's that no one else may write to.
+ */
+function ownFolder(dir: string): boolean {
   try {
-    const bundle = statSync(file);
-    if (!ownFolder(cacheDir)) return undefined;
-    const id = `${bundle.ino}-${bundle.size}-${Math.trunc(bundle.ctimeMs)}`;
-    return join(cacheDir, `${basename(file)}-${id}-${process.versions.v8}-${process.arch}.v8`);
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+  }
+  try {
+    const info = lstatSync(dir);
+    return info.isDirectory() && isOwn(info);
   } catch {
-    return undefined;
+    return false;
   }
 }
 
-/** The cache folder, made if need be; whether it is a plain folder of this user's that no one else may write to. */
-function ownFolder(dir: string): boolean {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const info = lstatSync(dir);
-  if (!info.isDirectory()) return false;
-  const uid = process.getuid?.();
-  return uid === undefined || (info.uid === uid && (info.mode & 0o022) === 0);
-}
+/** Owned by this user and not writable by anyone else. */
+const isOwn = (info: Stats): boolean => info.uid === process.getuid?.() && (info.mode & 0o022) === 0;
 
-function readIfThere(path: string): Buffer | undefined {
+/**
+ * The cache's bytes, if the file is there and, as opened, a plain file of this user's with one
+ * link that no one else may write to (checked on the open file: no swapping it after the check).
+ */
+function readOwnFile(path: string): Buffer | undefined {
+  let fd: number;
   try {
-    return readFileSync(path);
+    fd = openSync(path, 'r');
   } catch {
     return undefined;
+  }
+  try {
+    const info = fstatSync(fd);
+    return info.isFile() && info.nlink === 1 && isOwn(info) ? readFileSync(fd) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 
 /**
  * Written whole under a name of its own, then renamed: a run reading it meanwhile sees the old
- * file or the new. The caches of earlier builds of the same bundle go (each rebuild, each
+ * file or the new. The caches of earlier builds of the same install go (each rebuild, each
  * `npm test`, would otherwise leave half a megabyte behind).
  */
-function writeQuietly(path: string, data: Buffer, bundle: string): void {
-  const temporary = `${path}.${process.pid}`;
+function writeQuietly(path: string, data: Buffer): void {
+  const temporary = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    writeFileSync(temporary, data, { mode: 0o600 });
+    writeFileSync(temporary, data, { mode: 0o600, flag: 'wx' });
     renameSync(temporary, path);
-    removeOlder(path, bundle);
+    removeOlder(path);
   } catch {
     removeQuietly(temporary);
   }
 }
 
-/** The caches of other builds of the same bundle, in the same folder. */
-function removeOlder(path: string, bundle: string): void {
+/** The caches of other builds under the same prefix (install, Node, options), and what saves left behind. */
+function removeOlder(path: string): void {
   const dir = dirname(path);
   const name = basename(path);
+  // What follows the prefix names the build: `<inode>-<size>-<change time>.v8`.
+  const prefix = name.split('-').slice(0, -3).join('-');
   for (const other of readdirSync(dir)) {
-    if (other !== name && other.startsWith(`${bundle}-`) && other.endsWith('.v8')) removeQuietly(join(dir, other));
+    if (other !== name && other.startsWith(`${prefix}-`)) removeQuietly(join(dir, other));
   }
 }
 

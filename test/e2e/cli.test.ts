@@ -1,8 +1,8 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, withTempDir } from '../helpers/cli.js';
-import { contentHandler, useServer } from '../helpers/server.js';
+import { runCli, spawnCli, withTempDir } from '../helpers/cli.js';
+import { contentFor, contentHandler, useServer } from '../helpers/server.js';
 
 describe('command line', () => {
   const server = useServer(contentHandler());
@@ -59,6 +59,26 @@ describe('command line', () => {
       const version = await runCli(['--version'], dir);
       expect(version.code).toBe(0);
       expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    });
+  });
+
+  it('keeps the code V8 compiled in a cache of its own in the temporary folder, and starts from it the next time', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), server.url('/c/1.bin'));
+      const env = { TMPDIR: dir };
+      const first = await spawnCli(['-q', '-l', 'one.jsonl', '-d', 'one', 'urls.txt'], { cwd: dir, env }).exited;
+      expect(first.code).toBe(0);
+      const cacheDir = join(dir, `dl-code-cache-${process.getuid!()}`);
+      const [saved, ...others] = await readdir(cacheDir);
+      expect(others).toEqual([]);
+      const written = await stat(join(cacheDir, saved!));
+      expect(written.size).toBeGreaterThan(100_000);
+      // The second run used the cache (one it could not use, it would have written anew), and works.
+      const second = await spawnCli(['-q', '-l', 'two.jsonl', '-d', 'two', 'urls.txt'], { cwd: dir, env }).exited;
+      expect(second.code).toBe(0);
+      expect(await readFile(join(dir, 'two', '1.bin'))).toEqual(contentFor('/c/1.bin'));
+      expect(await readdir(cacheDir)).toEqual([saved]);
+      expect((await stat(join(cacheDir, saved!))).mtimeMs).toBe(written.mtimeMs);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,19 +14,32 @@ interface Loaded {
   value: unknown;
 }
 
-/** Loads `file` through the code cache in `cacheDir` in a fresh Node process, then saves as a run of `ranForMs` would. */
-function load(file: string, cacheDir: string, ranForMs = 100): Loaded {
+/**
+ * Loads `file` through the code cache in `cacheDir` in a fresh Node process, calls its `more()`
+ * if asked (as a run doing more than the last), then saves as a run of `ranForMs` would.
+ */
+function load(file: string, cacheDir: string, ranForMs = 100, more = false): Loaded {
   const script = `
     const { requireWithCodeCache } = await import(${JSON.stringify(codeCache)});
     const loaded = requireWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)});
+    if (${more}) loaded.exports.more();
     loaded.save(${ranForMs});
     console.log(JSON.stringify({ fromCache: loaded.fromCache, value: loaded.exports.value() }));`;
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as Loaded;
 }
 
-/** A CommonJS module whose `value()` says what it is and what it was loaded as. */
+/**
+ * A CommonJS module whose `value()` says what it is and what it was loaded as, and whose
+ * `more()` runs 200 functions that V8 compiles only when they are called.
+ */
 function writeModule(path: string, name: string): void {
-  writeFileSync(path, `exports.value = () => ({ name: ${JSON.stringify(name)}, file: __filename, requires: typeof require('node:path').join });\n`);
+  const more = Array.from({ length: 200 }, (_, i) => `function f${i}(x) { return [x, ${i}, String(x * ${i})].join('-'); }`).join('\n');
+  const calls = Array.from({ length: 200 }, (_, i) => `f${i}(${i})`).join(', ');
+  writeFileSync(
+    path,
+    `exports.value = () => ({ name: ${JSON.stringify(name)}, file: __filename, requires: typeof require('node:path').join, strict: this === undefined });\n` +
+      `exports.more = () => {\n${more}\nreturn [${calls}];\n};\n`,
+  );
 }
 
 const cacheFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.v8'));
@@ -38,7 +51,7 @@ describe('requireWithCodeCache', () => {
       const cache = join(dir, 'cache');
       writeModule(file, 'first');
       const first = load(file, cache);
-      expect(first).toEqual({ fromCache: false, value: { name: 'first', file, requires: 'function' } });
+      expect(first).toEqual({ fromCache: false, value: { name: 'first', file, requires: 'function', strict: false } });
       expect(cacheFiles(cache)).toHaveLength(1);
       const [saved] = cacheFiles(cache);
       const written = statSync(join(cache, saved!)).mtimeMs;
@@ -70,6 +83,64 @@ describe('requireWithCodeCache', () => {
       writeFileSync(join(cache, saved!), Buffer.alloc(4096, 7));
       expect(load(file, cache)).toMatchObject({ fromCache: false, value: { name: 'kept' } });
       expect(load(file, cache)).toMatchObject({ fromCache: true, value: { name: 'kept' } });
+    });
+  });
+
+  it('compiles over a cache damaged past the header V8 checks first, instead of crashing on it', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'bundle.cjs');
+      const cache = join(dir, 'cache');
+      writeModule(file, 'damaged');
+      load(file, cache, 100, true);
+      const [saved] = cacheFiles(cache);
+      const bytes = readFileSync(join(cache, saved!));
+      for (let i = bytes.length >> 1; i < (bytes.length >> 1) + 64; i++) bytes[i] = bytes[i]! ^ 0xff;
+      writeFileSync(join(cache, saved!), bytes);
+      expect(load(file, cache, 100, true)).toMatchObject({ fromCache: false, value: { name: 'damaged' } });
+      expect(load(file, cache, 100, true)).toMatchObject({ fromCache: true, value: { name: 'damaged' } });
+    });
+  });
+
+  it('replaces a cache from a short run once a long run has compiled much more', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'bundle.cjs');
+      const cache = join(dir, 'cache');
+      writeModule(file, 'thin');
+      load(file, cache, 100);
+      const size = () => statSync(join(cache, cacheFiles(cache)[0]!)).size;
+      const thin = size();
+      // A short run, however much it compiled, keeps the cache it used.
+      expect(load(file, cache, 100, true).fromCache).toBe(true);
+      expect(size()).toBe(thin);
+      expect(load(file, cache, 5000, true).fromCache).toBe(true);
+      expect(size()).toBeGreaterThan(thin * 1.1);
+      expect(cacheFiles(cache)).toHaveLength(1);
+    });
+  });
+
+  it('keeps the caches of two installs side by side', async () => {
+    await withTempDir(async (dir) => {
+      const cache = join(dir, 'cache');
+      const files = ['a', 'b'].map((install) => {
+        mkdirSync(join(dir, install));
+        writeModule(join(dir, install, 'bundle.cjs'), install);
+        return join(dir, install, 'bundle.cjs');
+      });
+      for (const file of files) load(file, cache);
+      for (const file of files) expect(load(file, cache).fromCache).toBe(true);
+      expect(cacheFiles(cache)).toHaveLength(2);
+    });
+  });
+
+  it('runs the real bundle in strict mode, as the ES module bundle ran', async () => {
+    await withTempDir(async (dir) => {
+      // The bundle's own code (beside a package.json, which it reads its version from), with a
+      // probe of what `this` is in a plain function at its top level.
+      const file = join(dir, 'dist', 'cli.cjs');
+      mkdirSync(join(dir, 'dist'));
+      writeFileSync(join(dir, 'package.json'), readFileSync('package.json'));
+      writeFileSync(file, `${readFileSync(resolve('dist/cli.cjs'), 'utf8')}\nfunction strictProbe() { return { strict: this === undefined }; }\nmodule.exports.value = () => strictProbe();\n`);
+      expect(load(file, join(dir, 'cache'), 1).value).toEqual({ strict: true });
     });
   });
 
