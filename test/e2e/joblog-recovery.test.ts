@@ -45,7 +45,9 @@ describe('joblog recovery and locking', () => {
       expect(second.stderr).toContain(`is in use by another dl process (pid ${first.child.pid})`);
       expect(second.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
-      // --status reads a live log without the lock.
+      // --status reads a live log without the lock (once the job's record is committed: records
+      // are written a few times a second, and the request may start before).
+      await waitFor(async () => (await readRecords(joblog)).some((r) => r.t === 'job'), 30_000, 'the job record');
       const status = await runCli(['--joblog', joblog, '--status', '--json'], dir);
       expect(status.code).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({ jobs: 1, done: 0, pending: 1 });
