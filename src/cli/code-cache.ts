@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
+import { hash32 } from '../utils/hash-set.js';
 
 /**
  * Runs the bundled CLI (a CommonJS file) with the code V8 compiled for it on an earlier run.
@@ -12,7 +13,7 @@ import { Script } from 'node:vm';
  * applications, so this keeps V8's, one file per user, install, build and Node. A cache V8 does
  * not accept (another V8, other flags, damaged) is compiled over and replaced; any trouble with
  * the cache's folder or file just means compiling, as without it. This module runs before the
- * bundle and must stay light: Node's built-in modules only, and cheap ones.
+ * bundle and must stay light: cheap built-in modules, and one small module of dl's.
  */
 export interface CachedModule {
   exports: unknown;
@@ -69,10 +70,15 @@ export function requireWithCodeCache(file: string, cacheDir: string = defaultCac
  * under the new build's name.
  */
 function readBundle(file: string, cacheDir: string): { source: string; cacheFile: string | undefined } {
-  const fd = openSync(file, 'r');
+  const { bytes, info } = readOpened(file);
+  return { source: bytes.toString('utf8'), cacheFile: cacheFileFor(file, info, cacheDir) };
+}
+
+/** A file's bytes and what it is, from one open file (no swapping it between the two). */
+function readOpened(path: string): { bytes: Buffer; info: Stats } {
+  const fd = openSync(path, 'r');
   try {
-    const bundle = fstatSync(fd);
-    return { source: readFileSync(fd, 'utf8'), cacheFile: cacheFileFor(file, bundle, cacheDir) };
+    return { info: fstatSync(fd), bytes: readFileSync(fd) };
   } finally {
     closeSync(fd);
   }
@@ -103,15 +109,9 @@ function cacheFileFor(file: string, bundle: Stats, cacheDir: string): string | u
   // Node's and V8's options, not the text of a `-e` script (which follows its option).
   const options = process.execArgv.filter((arg) => arg.startsWith('--'));
   const setting = `${file}\n${options.join(' ')}\n${process.env.NODE_OPTIONS ?? ''}`;
-  const prefix = `${basename(file)}-${fnv1a(setting)}-${process.versions.v8}-${process.arch}`;
+  // A 32-bit hash: a name, not a defence (crypto would cost more to load than the cache saves).
+  const prefix = `${basename(file)}-${hash32(setting).toString(16)}-${process.versions.v8}-${process.arch}`;
   return join(cacheDir, `${prefix}-${bundle.ino}-${bundle.size}-${Math.trunc(bundle.ctimeMs)}.v8`);
-}
-
-/** 32-bit FNV-1a of a short string, in hex: a name, not a defence (crypto would cost more to load than it saves). */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16);
 }
 
 /**
@@ -137,22 +137,14 @@ const isOwn = (info: Stats): boolean => info.uid === process.getuid?.() && (info
 
 /**
  * The cache's bytes, if the file is there and, as opened, a plain file of this user's with one
- * link that no one else may write to (checked on the open file: no swapping it after the check).
+ * link that no one else may write to.
  */
 function readOwnFile(path: string): Buffer | undefined {
-  let fd: number;
   try {
-    fd = openSync(path, 'r');
+    const { bytes, info } = readOpened(path);
+    return info.isFile() && info.nlink === 1 && isOwn(info) ? bytes : undefined;
   } catch {
     return undefined;
-  }
-  try {
-    const info = fstatSync(fd);
-    return info.isFile() && info.nlink === 1 && isOwn(info) ? readFileSync(fd) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -100,6 +100,12 @@ export class HashSet {
 
 const pair: [number, number] = [0, 0];
 
+/** The 32-bit hash a set keeps of `value` (never 0), for a name made of a string: not a defence. */
+export function hash32(value: string): number {
+  hash(value, false, false);
+  return pair[0];
+}
+
 /**
  * FNV-1a, and for a 64-bit (or 48-bit) hash a shift-add lane with a final avalanche, into `pair`.
  * Neither word of a 64-bit hash, nor the first word alone, is ever 0 (0 marks a free slot). A

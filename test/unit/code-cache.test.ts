@@ -42,14 +42,19 @@ function writeModule(path: string, name: string): void {
   );
 }
 
+/** A module named `name` as `bundle.cjs` in `dir`, and a cache folder to keep beside it. */
+function bundleIn(dir: string, name: string): { file: string; cache: string } {
+  const file = join(dir, 'bundle.cjs');
+  writeModule(file, name);
+  return { file, cache: join(dir, 'cache') };
+}
+
 const cacheFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.v8'));
 
 describe('requireWithCodeCache', () => {
   it('compiles on the first run, saves what V8 compiled, and runs from it the next time', async () => {
     await withTempDir(async (dir) => {
-      const file = join(dir, 'bundle.cjs');
-      const cache = join(dir, 'cache');
-      writeModule(file, 'first');
+      const { file, cache } = bundleIn(dir, 'first');
       const first = load(file, cache);
       expect(first).toEqual({ fromCache: false, value: { name: 'first', file, requires: 'function', strict: false } });
       expect(cacheFiles(cache)).toHaveLength(1);
@@ -66,18 +71,15 @@ describe('requireWithCodeCache', () => {
 
   it('writes no cache for a short run, whose few compiled functions would leave later runs compiling', async () => {
     await withTempDir(async (dir) => {
-      const file = join(dir, 'bundle.cjs');
-      writeModule(file, 'short');
-      expect(load(file, join(dir, 'cache'), 1).fromCache).toBe(false);
-      expect(cacheFiles(join(dir, 'cache'))).toEqual([]);
+      const { file, cache } = bundleIn(dir, 'short');
+      expect(load(file, cache, 1).fromCache).toBe(false);
+      expect(cacheFiles(cache)).toEqual([]);
     });
   });
 
   it('compiles over a cache V8 rejects, and replaces it', async () => {
     await withTempDir(async (dir) => {
-      const file = join(dir, 'bundle.cjs');
-      const cache = join(dir, 'cache');
-      writeModule(file, 'kept');
+      const { file, cache } = bundleIn(dir, 'kept');
       load(file, cache);
       const [saved] = cacheFiles(cache);
       writeFileSync(join(cache, saved!), Buffer.alloc(4096, 7));
@@ -88,9 +90,7 @@ describe('requireWithCodeCache', () => {
 
   it('compiles over a cache damaged past the header V8 checks first, instead of crashing on it', async () => {
     await withTempDir(async (dir) => {
-      const file = join(dir, 'bundle.cjs');
-      const cache = join(dir, 'cache');
-      writeModule(file, 'damaged');
+      const { file, cache } = bundleIn(dir, 'damaged');
       load(file, cache, 100, true);
       const [saved] = cacheFiles(cache);
       const bytes = readFileSync(join(cache, saved!));
@@ -103,9 +103,7 @@ describe('requireWithCodeCache', () => {
 
   it('replaces a cache from a short run once a long run has compiled much more', async () => {
     await withTempDir(async (dir) => {
-      const file = join(dir, 'bundle.cjs');
-      const cache = join(dir, 'cache');
-      writeModule(file, 'thin');
+      const { file, cache } = bundleIn(dir, 'thin');
       load(file, cache, 100);
       const size = () => statSync(join(cache, cacheFiles(cache)[0]!)).size;
       const thin = size();
@@ -123,8 +121,7 @@ describe('requireWithCodeCache', () => {
       const cache = join(dir, 'cache');
       const files = ['a', 'b'].map((install) => {
         mkdirSync(join(dir, install));
-        writeModule(join(dir, install, 'bundle.cjs'), install);
-        return join(dir, install, 'bundle.cjs');
+        return bundleIn(join(dir, install), install).file;
       });
       for (const file of files) load(file, cache);
       for (const file of files) expect(load(file, cache).fromCache).toBe(true);
@@ -146,9 +143,7 @@ describe('requireWithCodeCache', () => {
 
   it('never runs code compiled from an earlier build of the same length, and drops its cache', async () => {
     await withTempDir(async (dir) => {
-      const file = join(dir, 'bundle.cjs');
-      const cache = join(dir, 'cache');
-      writeModule(file, 'old1');
+      const { file, cache } = bundleIn(dir, 'old1');
       load(file, cache);
       const [old] = cacheFiles(cache);
       writeModule(file, 'new2');
@@ -160,8 +155,7 @@ describe('requireWithCodeCache', () => {
 
   it('neither reads nor writes a cache folder that others may write to, or that is a link', async () => {
     await withTempDir(async (dir) => {
-      const file = join(dir, 'bundle.cjs');
-      writeModule(file, 'guarded');
+      const { file } = bundleIn(dir, 'guarded');
       const open = join(dir, 'open');
       mkdirSync(open);
       load(file, open);
