@@ -2,6 +2,10 @@ import type { Dispatcher } from 'undici';
 import { Agent, Pool, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
 import { cookieInterceptor, type CookieJar } from './cookie-jar.js';
+import { H1Pool, type PoolOptions } from './h1/pool.js';
+
+/** What dl asks of a dispatcher: requests in, and every connection closed at the end of a run. */
+export type Transport = Pick<Dispatcher, 'dispatch' | 'destroy'>;
 
 export interface DispatcherOptions {
   /** Connections per origin; the host limit, so that a pool never opens more than it may use. */
@@ -14,9 +18,11 @@ export interface DispatcherOptions {
 /**
  * One shared dispatcher for the whole run: keep-alive pools per origin sized to the host limit,
  * and no pipelining (a slow response must not hold up the next one on the same socket).
- * Redirects are followed by the caller (http/redirects.ts).
+ * Plain `http:` goes over dl's own connections (http/h1/), TLS over undici's; through a proxy,
+ * everything goes through undici's proxy agent. Redirects are followed by the caller
+ * (http/redirects.ts).
  */
-export function createDispatcher(options: DispatcherOptions): Dispatcher {
+export function createDispatcher(options: DispatcherOptions): Transport {
   const common = {
     connect: { timeout: options.timeouts.connectMs },
     headersTimeout: options.timeouts.headersMs,
@@ -43,6 +49,45 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return new Pool(url, { ...opts, connections: options.connectionsFor(url), pipelining: 1 });
     },
   });
-  return composed(agent);
+  const { connectMs, headersMs, idleMs } = options.timeouts;
+  const router = new PlainHttpRouter(agent, (url) => ({ connections: options.connectionsFor(url), connectTimeoutMs: connectMs, headersTimeoutMs: headersMs, bodyTimeoutMs: idleMs }));
+  if (interceptors.length === 0) return router;
+  // As undici's compose does it: the first interceptor is the innermost.
+  let dispatch: Dispatcher['dispatch'] = (opts, handler) => router.dispatch(opts, handler);
+  for (const interceptor of interceptors) dispatch = interceptor(dispatch);
+  return { dispatch, destroy: () => router.destroy() } as Transport;
+}
+
+/**
+ * Plain `http:` origins to a pool of dl's own connections each; any other origin to undici.
+ * undici's connections cost a third of a small file's time in a bulk run (docs/architecture.md);
+ * HTTP/1.1 without TLS is small enough to speak directly.
+ */
+class PlainHttpRouter {
+  readonly #pools = new Map<string, H1Pool>();
+
+  constructor(
+    private readonly fallback: Dispatcher,
+    private readonly poolOptions: (origin: URL) => PoolOptions,
+  ) {}
+
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin;
+    if (origin === undefined || !origin.startsWith('http:')) return this.fallback.dispatch(opts, handler);
+    let pool = this.#pools.get(origin);
+    if (!pool) {
+      const url = new URL(origin);
+      pool = new H1Pool(url, this.poolOptions(url));
+      this.#pools.set(origin, pool);
+    }
+    pool.dispatch({ opts, handler });
+    return true;
+  }
+
+  destroy(): Promise<void> {
+    for (const pool of this.#pools.values()) pool.destroy();
+    this.#pools.clear();
+    return this.fallback.destroy();
+  }
 }
 

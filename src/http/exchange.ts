@@ -133,7 +133,7 @@ export interface ResponseHead {
  * with the signal's reason.
  */
 export function exchange(
-  dispatcher: Dispatcher,
+  dispatcher: Pick<Dispatcher, 'dispatch'>,
   url: URL,
   headers: Record<string, string>,
   signal: AbortSignal,

@@ -18,7 +18,7 @@ const CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
  * jar sees each hop with its own origin and path.
  */
 export async function exchangeFollowing(
-  dispatcher: Dispatcher,
+  dispatcher: Pick<Dispatcher, 'dispatch'>,
   url: URL,
   headers: Record<string, string>,
   signal: AbortSignal,

@@ -1,7 +1,7 @@
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
-import type { Dispatcher } from 'undici';
+import type { Transport } from './agent.js';
 import { FileTooLargeError, HttpStatusError, LocalError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
 import { parseChecksum } from '../input/checksum.js';
 import type { ActiveJob } from '../engine/job.js';
@@ -18,7 +18,7 @@ import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Valid
 const SHA256 = ['sha256'] as const;
 
 export interface TransferContext {
-  dispatcher: Dispatcher;
+  dispatcher: Transport;
   /** Redirects followed before a redirect fails the attempt (TOO_MANY_REDIRECTS). */
   maxRedirections: number;
   destdir: string;

@@ -1,0 +1,345 @@
+import { connect, type Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import { HttpError } from './http-error.js';
+import { ResponseParser, type ResponseHeaders } from './response-parser.js';
+
+/** A request as a dispatcher receives it, with the handler its answer goes to. */
+export interface Exchange {
+  opts: Dispatcher.DispatchOptions;
+  handler: Dispatcher.DispatchHandler;
+}
+
+export interface ConnectionOptions {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** The longest silence within a body. */
+  bodyTimeoutMs: number;
+}
+
+export interface ConnectionEvents {
+  /** The connection can take another request. */
+  idle(connection: Connection): void;
+  /** The connection is gone; `retry` is a request it never got an answer to, safe to send again. */
+  closed(connection: Connection, retry: Exchange | undefined): void;
+}
+
+/** Reads land in a buffer this large; a body piece under a quarter of it is copied out. */
+const READ_BUFFER_BYTES = 256 * 1024;
+/** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
+const IDLE_MS = 4_000;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * What a handler holds to pause, resume or abort its request (undici's DispatchController).
+ * Settled once the request has ended, after which it does nothing.
+ */
+class Controller implements Dispatcher.DispatchController {
+  aborted = false;
+  paused = false;
+  reason: Error | null = null;
+  ended = false;
+
+  constructor(private readonly connection: Connection) {}
+
+  abort(reason: Error): void {
+    if (this.aborted || this.ended) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.connection.abort(this, reason);
+  }
+
+  pause(): void {
+    this.paused = true;
+    if (!this.ended) this.connection.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (!this.ended) this.connection.resume();
+  }
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection over a plain TCP socket, one request at a time. Reads go
+ * into a buffer of dl's own (`onread`): no stream machinery and no allocation per read, which
+ * is much of what a small file costs through undici's connections (docs/architecture.md).
+ * Body pieces are handed to the handler as copies when small (the buffer is then reused) and as
+ * views when large (the buffer is then replaced).
+ */
+export class Connection {
+  readonly #socket: Socket;
+  readonly #parser: ResponseParser;
+  #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  #bufferGiven = false;
+  #current: Exchange | undefined;
+  #controller: Controller | undefined;
+  /** Any byte of the current request's answer has arrived. */
+  #answered = false;
+  #connected = false;
+  #closed = false;
+  /** Requests this connection has completed: a failure before any answer on a reused one is retried. */
+  #served = 0;
+  #paused = false;
+  #timer: NodeJS.Timeout | undefined;
+  #idleMs = IDLE_MS;
+  /** The Host header's value. */
+  readonly #host: string;
+
+  constructor(
+    origin: URL,
+    private readonly options: ConnectionOptions,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.#parser = new ResponseParser({
+      onHead: (statusCode, statusText, headers) => this.#onHead(statusCode, statusText, headers),
+      onBody: (chunk) => this.#onBody(chunk),
+      onEnd: () => this.#onEnd(),
+    });
+    this.#host = origin.host;
+    const host = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
+    this.#socket = connect({
+      host,
+      port: Number(origin.port || 80),
+      onread: { buffer: () => this.#nextBuffer(), callback: (bytes, buf) => this.#onRead(bytes, buf as Buffer) },
+    });
+    this.#socket.setNoDelay(true);
+    this.#arm(options.connectTimeoutMs, () => new HttpError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
+    this.#socket.on('connect', () => {
+      this.#connected = true;
+      this.#disarm();
+      if (this.#current) this.#write(this.#current);
+      else this.#idle();
+    });
+    this.#socket.on('error', (error) => this.#close(error));
+    this.#socket.on('end', () => this.#onEof());
+    this.#socket.on('close', () => this.#close(undefined));
+  }
+
+  get busy(): boolean {
+    return this.#current !== undefined || this.#closed;
+  }
+
+  /** Sends a request; the connection must not be busy. */
+  send(exchange: Exchange): void {
+    this.#current = exchange;
+    this.#answered = false;
+    this.#parser.expect(exchange.opts.method);
+    const controller = new Controller(this);
+    this.#controller = controller;
+    if (this.#connected) this.#disarm(); // the idle timer; a connect timeout keeps running
+    try {
+      exchange.handler.onRequestStart?.(controller, {});
+    } catch (error) {
+      return this.#fail(error as Error);
+    }
+    if (this.#controller !== controller) return; // aborted at once
+    if (this.#connected) this.#write(exchange);
+  }
+
+  /** Closes the connection; a request under way fails with `error`. */
+  destroy(error?: Error): void {
+    if (this.#current && error) this.#fail(error);
+    else this.#socket.destroy();
+  }
+
+  /** @internal A controller's abort: its request ends with `reason`, and the connection with it. */
+  abort(controller: Controller, reason: Error): void {
+    if (controller === this.#controller) this.#fail(reason);
+  }
+
+  /** @internal */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  /** @internal */
+  resume(): void {
+    if (!this.#paused || this.#closed) return;
+    this.#paused = false;
+    this.#socket.resume();
+  }
+
+  #write(exchange: Exchange): void {
+    const { opts } = exchange;
+    let head: string;
+    try {
+      head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.#host}\r\n${headerBlock(opts.headers)}\r\n`;
+    } catch (error) {
+      return this.#fail(error as Error);
+    }
+    this.#socket.write(head, 'latin1');
+    this.#arm(this.options.headersTimeoutMs, () => new HttpError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error'));
+  }
+
+  #nextBuffer(): Buffer {
+    if (this.#bufferGiven) {
+      this.#buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      this.#bufferGiven = false;
+    }
+    return this.#buffer;
+  }
+
+  /** Returns false to stop reading (paused, or the connection is done for). */
+  #onRead(bytes: number, buf: Buffer): boolean {
+    if (!this.#current) {
+      // Bytes nobody asked for: the connection cannot be trusted with another request.
+      this.#socket.destroy();
+      return false;
+    }
+    this.#answered = true;
+    this.#timer?.refresh();
+    try {
+      this.#parser.feed(buf, 0, bytes);
+    } catch (error) {
+      this.#fail(error as Error);
+      return false;
+    }
+    return !this.#paused;
+  }
+
+  #onHead(statusCode: number, statusText: string, headers: ResponseHeaders): void {
+    if (statusCode < 200) return; // informational: the answer follows
+    this.#arm(this.options.bodyTimeoutMs, () => new HttpError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'));
+    const hint = keepAliveHint(headers['keep-alive']);
+    if (hint !== undefined) this.#idleMs = Math.min(IDLE_MS, Math.max(0, hint - 1_000));
+    this.#current!.handler.onResponseStart?.(this.#controller!, statusCode, headers, statusText);
+  }
+
+  #onBody(chunk: Buffer): void {
+    const exchange = this.#current;
+    if (!exchange) return;
+    let piece = chunk;
+    if (chunk.length * 4 < READ_BUFFER_BYTES) piece = Buffer.from(chunk);
+    else this.#bufferGiven = true;
+    exchange.handler.onResponseData?.(this.#controller!, piece);
+  }
+
+  #onEnd(): void {
+    const exchange = this.#current!;
+    const controller = this.#controller!;
+    controller.ended = true;
+    this.#current = undefined;
+    this.#controller = undefined;
+    this.#served++;
+    this.#disarm();
+    const reuse = this.#parser.keepAlive;
+    if (this.#paused) {
+      // Paused on the last piece: the next request needs the socket reading again.
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    exchange.handler.onResponseEnd?.(controller, {});
+    if (reuse && !this.#closed) this.#idle();
+    else this.#socket.destroy();
+  }
+
+  #onEof(): void {
+    // Closed before any answer: `#close` reports it, or sends the request again.
+    if (!this.#current || !this.#answered) return void this.#socket.destroy();
+    try {
+      this.#parser.eof();
+    } catch (error) {
+      return this.#fail(error as Error);
+    }
+    this.#socket.destroy();
+  }
+
+  #idle(): void {
+    if (this.#closed) return;
+    this.#arm(this.#idleMs, undefined);
+    this.events.idle(this);
+  }
+
+  /** Ends the current request with `error` and the connection with it. */
+  #fail(error: Error): void {
+    const exchange = this.#current;
+    const controller = this.#controller;
+    this.#current = undefined;
+    this.#controller = undefined;
+    this.#socket.destroy();
+    if (exchange && controller) report(exchange, controller, error);
+  }
+
+  #close(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#disarm();
+    this.#socket.destroy();
+    const exchange = this.#current;
+    const controller = this.#controller;
+    this.#current = undefined;
+    this.#controller = undefined;
+    // A reused connection that the server had closed before our request reached it: the
+    // request was never answered and goes out again on a fresh connection.
+    const retry = exchange && !this.#answered && this.#served > 0 ? exchange : undefined;
+    if (exchange && controller && !retry) report(exchange, controller, error ?? new HttpError('UND_ERR_SOCKET', 'other side closed'));
+    if (controller) controller.ended = true;
+    this.events.closed(this, retry);
+  }
+
+  /** One timer per connection: connect, then headers, then body silence, then idle. */
+  #arm(ms: number, error: (() => Error) | undefined): void {
+    this.#disarm();
+    if (ms <= 0 || !Number.isFinite(ms)) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (error) this.destroy(error());
+      else this.#socket.destroy();
+    }, ms).unref();
+  }
+
+  #disarm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** Tells a request's handler that it failed (once: its controller is settled). */
+function report(exchange: Exchange, controller: Controller, error: Error): void {
+  controller.ended = true;
+  try {
+    exchange.handler.onResponseError?.(controller, error);
+  } catch {
+    // A handler that throws on an error has nothing left to tell.
+  }
+}
+
+/** `Keep-Alive: timeout=N` of a response, in ms. */
+function keepAliveHint(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value.join(',') : value;
+  const match = text === undefined ? null : /timeout\s*=\s*(\d+)/i.exec(text);
+  return match ? Number(match[1]) * 1000 : undefined;
+}
+
+/**
+ * The header block of a request, `name: value\r\n` each; throws on a header that cannot be sent
+ * as it is. A bulk run sends the same headers object with every request, so its block is
+ * made once.
+ */
+function headerBlock(headers: Dispatcher.DispatchOptions['headers']): string {
+  if (!headers) return '';
+  const cached = blocks.get(headers);
+  if (cached !== undefined) return cached;
+  let block = '';
+  const add = (name: string, value: unknown): void => {
+    if (value === undefined || value === null) return;
+    for (const one of Array.isArray(value) ? value : [value]) {
+      const text = String(one);
+      if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(text)) throw new HttpError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
+      if (name.toLowerCase() !== 'host') block += `${name}: ${text}\r\n`;
+    }
+  };
+  if (Array.isArray(headers) && !Array.isArray(headers[0])) {
+    for (let i = 0; i < headers.length; i += 2) add(String(headers[i]), headers[i + 1]);
+  } else {
+    const entries = Symbol.iterator in headers ? (headers as Iterable<[string, unknown]>) : Object.entries(headers);
+    for (const [name, value] of entries) add(name, value);
+  }
+  blocks.set(headers, block);
+  return block;
+}
+
+const blocks = new WeakMap<object, string>();

@@ -1,0 +1,84 @@
+import { Fifo } from '../../utils/fifo.js';
+import { Connection, type ConnectionOptions, type Exchange } from './connection.js';
+import { HttpError } from './http-error.js';
+
+export interface PoolOptions extends ConnectionOptions {
+  /** Connections at most (the host limit). */
+  connections: number;
+}
+
+/**
+ * dl's own connections to one plain-`http:` origin: keep-alive, up to the host limit, one
+ * request at a time on each; requests wait in order for a free one. A request that a reused
+ * connection lost before any answer came (the server had just closed it) goes out again on
+ * another, as undici does.
+ */
+export class H1Pool {
+  readonly #connections = new Set<Connection>();
+  /** Free connections, the most recently used last (it is the least likely to be closed). */
+  readonly #idle: Connection[] = [];
+  readonly #queue = new Fifo<Exchange>();
+  /** Requests to send before the queue: they were sent once and lost. */
+  readonly #again: Exchange[] = [];
+  #destroyed = false;
+
+  constructor(
+    private readonly origin: URL,
+    private readonly options: PoolOptions,
+  ) {}
+
+  dispatch(exchange: Exchange): void {
+    if (this.#destroyed) {
+      exchange.handler.onResponseError?.(closedController, new HttpError('UND_ERR_DESTROYED', 'the dispatcher was destroyed'));
+      return;
+    }
+    this.#queue.push(exchange);
+    this.#pump();
+  }
+
+  /** Closes every connection now; requests under way or waiting fail with `error`. */
+  destroy(error?: Error): void {
+    this.#destroyed = true;
+    const reason = error ?? new HttpError('UND_ERR_DESTROYED', 'the dispatcher was destroyed');
+    for (let waiting = this.#next(); waiting; waiting = this.#next()) waiting.handler.onResponseError?.(closedController, reason);
+    for (const connection of [...this.#connections]) connection.destroy(reason);
+    this.#idle.length = 0;
+  }
+
+  #next(): Exchange | undefined {
+    return this.#again.shift() ?? this.#queue.shift();
+  }
+
+  #pump(): void {
+    while (!this.#destroyed && this.#again.length + this.#queue.size > 0) {
+      const free = this.#idle.pop();
+      if (free) {
+        if (!free.busy) free.send(this.#next()!);
+      } else if (this.#connections.size < this.options.connections) {
+        const connection = new Connection(this.origin, this.options, this.#events);
+        this.#connections.add(connection);
+        connection.send(this.#next()!);
+      } else {
+        return;
+      }
+    }
+  }
+
+  readonly #events = {
+    idle: (connection: Connection): void => {
+      const waiting = this.#destroyed ? undefined : this.#next();
+      if (waiting) return connection.send(waiting);
+      this.#idle.push(connection);
+    },
+    closed: (connection: Connection, retry: Exchange | undefined): void => {
+      this.#connections.delete(connection);
+      const at = this.#idle.indexOf(connection);
+      if (at !== -1) this.#idle.splice(at, 1);
+      if (retry) this.#again.push(retry);
+      this.#pump();
+    },
+  };
+}
+
+/** The controller handed with an error to a request that never got a connection. */
+const closedController = { aborted: true, paused: false, reason: null, abort() {}, pause() {}, resume() {} };

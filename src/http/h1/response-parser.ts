@@ -1,0 +1,252 @@
+import { HttpError } from './http-error.js';
+
+/** Response header fields by lower-case name, as undici hands them to a dispatch handler. */
+export type ResponseHeaders = Record<string, string | string[]>;
+
+/** What a parser reports, in order: heads (informational ones first), body pieces, the end. */
+export interface ResponseEvents {
+  /**
+   * A complete head, its field names in lower case (a repeated field's values in an array).
+   * Informational answers (1xx) come before the final one, body-less.
+   */
+  onHead(statusCode: number, statusText: string, headers: ResponseHeaders): void;
+  /** A piece of the body: a view of the buffer given to `feed`, valid during the call only. */
+  onBody(chunk: Buffer): void;
+  /** The final response is complete. */
+  onEnd(): void;
+}
+
+/** A head larger than this is refused, as undici and Node refuse theirs. */
+const MAX_HEAD_BYTES = 64 * 1024;
+/** A chunk-size line or a trailer line larger than this is refused. */
+const MAX_LINE_BYTES = 8 * 1024;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+const CR = 0x0d;
+const LF = 0x0a;
+
+type State = 'head' | 'length' | 'close' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'done';
+
+/**
+ * An HTTP/1.1 response parser for dl's own connections (http/h1/connection.ts): status line,
+ * header fields, and a body framed by Content-Length, by the chunked coding or by the end of the
+ * connection. Strict where leniency could cut a body short or run it into the next response:
+ * a Content-Length that is not digits, Content-Lengths that differ, Transfer-Encoding next to
+ * Content-Length, a chunk size that is not hex, folded header lines and oversized heads are
+ * errors (`HttpError`, code HPE_INVALID_CONSTANT, which dl treats as a retryable protocol error).
+ */
+export class ResponseParser {
+  #state: State = 'head';
+  /** Bytes of a head, or of a chunk-size or trailer line, that began in an earlier piece. */
+  #pending: Buffer | undefined;
+  #left = 0;
+  #noBody = false;
+  /** The response ended within the piece being fed: onEnd is called once the piece is done. */
+  #ended = false;
+  /** Whether the connection may carry another request after this response. */
+  keepAlive = false;
+
+  constructor(private readonly events: ResponseEvents) {}
+
+  /** Readies the parser for the response to a new request; a HEAD answer has no body. */
+  expect(method: string): void {
+    this.#state = 'head';
+    this.#pending = undefined;
+    this.#noBody = method === 'HEAD';
+    this.keepAlive = false;
+  }
+
+  get done(): boolean {
+    return this.#state === 'done';
+  }
+
+  /** Whether the body runs until the connection ends (no length was given). */
+  get endsWithConnection(): boolean {
+    return this.#state === 'close';
+  }
+
+  /**
+   * Parses `buf[start, end)`. Bytes past the end of the response are an error, found before the
+   * end is reported: onEnd may send the next request on the connection, whose answer they are not.
+   */
+  feed(buf: Buffer, start: number, end: number): void {
+    this.#ended = false;
+    let at = start;
+    while (at < end) {
+      switch (this.#state) {
+        case 'head':
+          at = this.#head(buf, at, end);
+          break;
+        case 'length': {
+          const n = Math.min(this.#left, end - at);
+          this.#left -= n;
+          this.events.onBody(buf.subarray(at, at + n));
+          at += n;
+          if (this.#left === 0) this.#finish();
+          break;
+        }
+        case 'close':
+          this.events.onBody(buf.subarray(at, end));
+          at = end;
+          break;
+        case 'chunk-size':
+          at = this.#line(buf, at, end, (line) => this.#chunkSize(line));
+          break;
+        case 'chunk-data': {
+          const n = Math.min(this.#left, end - at);
+          this.#left -= n;
+          this.events.onBody(buf.subarray(at, at + n));
+          at += n;
+          if (this.#left === 0) this.#state = 'chunk-end';
+          break;
+        }
+        case 'chunk-end':
+          at = this.#line(buf, at, end, (line) => {
+            if (line.length > 0) throw invalid('no CRLF after a chunk');
+            this.#state = 'chunk-size';
+          });
+          break;
+        case 'trailers':
+          at = this.#line(buf, at, end, (line) => {
+            if (line.length === 0) this.#finish();
+          });
+          break;
+        case 'done':
+          throw invalid('data after the end of the response');
+      }
+    }
+    if (this.#ended) {
+      this.#ended = false;
+      this.events.onEnd();
+    }
+  }
+
+  /** The connection ended: the end of a body that runs until then, else a cut response. */
+  eof(): void {
+    if (this.#state === 'close') {
+      this.#state = 'done';
+      return this.events.onEnd();
+    }
+    if (this.#state !== 'done') throw new HttpError('UND_ERR_SOCKET', 'other side closed');
+  }
+
+  #finish(): void {
+    this.#state = 'done';
+    this.#ended = true;
+  }
+
+  /** Collects the head up to its empty line, then parses it; returns where the body starts. */
+  #head(buf: Buffer, at: number, end: number): number {
+    const held = this.#pending;
+    const data = held ? Buffer.concat([held, buf.subarray(at, end)]) : buf;
+    const from = held ? 0 : at;
+    const dataEnd = held ? data.length : end;
+    // The empty line may straddle the pieces: search from just before where the new bytes begin.
+    const headEnd = data.indexOf('\r\n\r\n', held ? Math.max(0, held.length - 3) : at);
+    if (headEnd === -1 || headEnd + 4 > dataEnd) {
+      if (dataEnd - from > MAX_HEAD_BYTES) throw new HttpError('UND_ERR_HEADERS_OVERFLOW', 'response head too large');
+      this.#pending = held ? data : Buffer.from(buf.subarray(at, end));
+      return end;
+    }
+    if (headEnd - from > MAX_HEAD_BYTES) throw new HttpError('UND_ERR_HEADERS_OVERFLOW', 'response head too large');
+    this.#pending = undefined;
+    this.#parseHead(data.toString('latin1', from, headEnd));
+    return held ? at + headEnd + 4 - held.length : headEnd + 4;
+  }
+
+  #parseHead(text: string): void {
+    const lines = text.split('\r\n');
+    const status = STATUS_LINE.exec(lines[0]!);
+    if (!status) throw invalid('invalid status line');
+    const statusCode = Number(status[2]);
+    const headers: ResponseHeaders = {};
+    let lengths: string[] | undefined;
+    let codings: string | undefined;
+    let close = status[1] === '0';
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw invalid('invalid header line');
+      const name = line.slice(0, colon);
+      if (!TOKEN.test(name)) throw invalid('invalid header name');
+      const value = line.slice(colon + 1).trim();
+      const key = name.toLowerCase();
+      const had = headers[key];
+      if (had === undefined) headers[key] = value;
+      else if (typeof had === 'string') headers[key] = [had, value];
+      else had.push(value);
+      switch (key) {
+        case 'content-length':
+          (lengths ??= []).push(...value.split(',').map((v) => v.trim()));
+          break;
+        case 'transfer-encoding':
+          codings = codings ? `${codings},${value}` : value;
+          break;
+        case 'connection':
+          if (/(?:^|,)\s*close\s*(?:,|$)/i.test(value)) close = true;
+          else if (status[1] === '0' && /(?:^|,)\s*keep-alive\s*(?:,|$)/i.test(value)) close = false;
+          break;
+      }
+    }
+    if (statusCode < 200) {
+      if (statusCode === 101) throw invalid('unexpected protocol switch');
+      this.events.onHead(statusCode, status[3] ?? '', headers);
+      return; // the final head follows
+    }
+    this.keepAlive = !close;
+    this.events.onHead(statusCode, status[3] ?? '', headers);
+    if (this.#noBody || statusCode === 204 || statusCode === 304) return this.#finish();
+    if (codings !== undefined) {
+      if (lengths) throw invalid('both Transfer-Encoding and Content-Length');
+      const last = codings.split(',').at(-1)!.trim().toLowerCase();
+      if (last === 'chunked') {
+        this.#state = 'chunk-size';
+      } else {
+        this.#state = 'close';
+        this.keepAlive = false;
+      }
+      return;
+    }
+    if (lengths) {
+      const first = lengths[0]!;
+      if (!/^\d{1,15}$/.test(first) || lengths.some((v) => v !== first)) throw invalid('invalid Content-Length');
+      this.#left = Number(first);
+      if (this.#left === 0) return this.#finish();
+      this.#state = 'length';
+      return;
+    }
+    this.#state = 'close';
+    this.keepAlive = false;
+  }
+
+  #chunkSize(line: string): void {
+    const semicolon = line.indexOf(';');
+    const size = (semicolon === -1 ? line : line.slice(0, semicolon)).trim();
+    if (!/^[0-9A-Fa-f]{1,12}$/.test(size)) throw invalid('invalid chunk size');
+    this.#left = parseInt(size, 16);
+    this.#state = this.#left === 0 ? 'trailers' : 'chunk-data';
+  }
+
+  /** Collects one CRLF-ended line (it may span pieces) and hands it over without the CRLF. */
+  #line(buf: Buffer, at: number, end: number, take: (line: string) => void): number {
+    const lf = buf.indexOf(LF, at);
+    if (lf === -1 || lf >= end) {
+      const piece = buf.subarray(at, end);
+      this.#pending = this.#pending ? Buffer.concat([this.#pending, piece]) : Buffer.from(piece);
+      if (this.#pending.length > MAX_LINE_BYTES) throw invalid('line too long');
+      return end;
+    }
+    let bytes = buf.subarray(at, lf);
+    if (this.#pending) {
+      bytes = Buffer.concat([this.#pending, bytes]);
+      this.#pending = undefined;
+    }
+    if (bytes.length === 0 || bytes[bytes.length - 1] !== CR) throw invalid('line without CRLF');
+    take(bytes.toString('latin1', 0, bytes.length - 1));
+    return lf + 1;
+  }
+}
+
+function invalid(message: string): HttpError {
+  return new HttpError('HPE_INVALID_CONSTANT', message);
+}
