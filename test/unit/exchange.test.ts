@@ -1,8 +1,8 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Agent } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Agent, type Dispatcher } from 'undici';
+import { createDispatcher, type Transport } from '../../src/http/agent.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exchange, type BodySink, type ResponseHead } from '../../src/http/exchange.js';
 import { waitFor } from '../helpers/cli.js';
 import { useServer } from '../helpers/server.js';
@@ -57,21 +57,34 @@ const closed = (socket: Socket): Promise<void> =>
   new Promise((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
 
 // What undici itself saw, per request path, through its diagnostics channels: a body piece is
-// published just before the handler gets it, the end just before the handler is told.
+// What the transport handed over, per request path, seen from a wrapper around it: a body piece
+// is counted just before exchange's handler gets it, the end just before the handler is told.
 const received = new Map<string, number>();
 const completed = new Set<string>();
 const created: string[] = [];
-type Message = { request: { path: string }; chunk?: Buffer };
-const channels: Record<string, (message: unknown) => void> = {
-  'undici:request:create': (m) => void created.push((m as Message).request.path),
-  'undici:request:bodyChunkReceived': (m) => {
-    const { request, chunk } = m as Message;
-    received.set(request.path, (received.get(request.path) ?? 0) + chunk!.length);
-  },
-  'undici:request:trailers': (m) => void completed.add((m as Message).request.path),
-};
-beforeAll(() => Object.entries(channels).forEach(([name, listener]) => subscribe(name, listener)));
-afterAll(() => Object.entries(channels).forEach(([name, listener]) => unsubscribe(name, listener)));
+
+function observed(transport: Transport): Pick<Dispatcher, 'dispatch'> {
+  return {
+    dispatch(opts, handler) {
+      const path = opts.path;
+      created.push(path);
+      return transport.dispatch(opts, {
+        ...handler,
+        onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
+        onResponseStart: (controller, status, headers, message) => handler.onResponseStart?.(controller, status, headers, message),
+        onResponseData(controller, chunk) {
+          received.set(path, (received.get(path) ?? 0) + chunk.length);
+          handler.onResponseData?.(controller, chunk);
+        },
+        onResponseEnd(controller, trailers) {
+          completed.add(path);
+          handler.onResponseEnd?.(controller, trailers);
+        },
+        onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+      });
+    },
+  };
+}
 
 /** The server side of the current test; `sockets` are the connections requests came on. */
 let serve: (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -80,24 +93,31 @@ const server = useServer((req, res) => {
   sockets.push(req.socket);
   void serve(req, res);
 });
-let agent: Agent;
 
-beforeEach(() => {
-  received.clear();
-  completed.clear();
-  created.length = 0;
-  sockets = [];
-  // One connection per origin (as dl sizes its pools): a request after another goes on the same
-  // socket if that is still open, and on a new one if it was closed.
-  agent = new Agent({ connections: 1 });
-});
-afterEach(() => agent.destroy());
+// Both transports a run uses: undici's (TLS, proxies) and dl's own connections (plain http).
+// One connection per origin (as dl sizes its pools): a request after another goes on the same
+// socket if that is still open, and on a new one if it was closed.
+const transports: Array<[string, () => Transport]> = [
+  ['undici', () => new Agent({ connections: 1 })],
+  ['dl h1', () => createDispatcher({ connectionsFor: () => 1, timeouts: { connectMs: 10_000, headersMs: 30_000, idleMs: 30_000 } })],
+];
 
-function get(path: string, signal = new AbortController().signal): Promise<ResponseHead> {
-  return exchange(agent, new URL(server.url(path)), {}, signal);
-}
+describe.each(transports)('exchange over %s', (_name, makeTransport) => {
+  let transport: Transport;
 
-describe('exchange', () => {
+  beforeEach(() => {
+    received.clear();
+    completed.clear();
+    created.length = 0;
+    sockets = [];
+    transport = makeTransport();
+  });
+  afterEach(() => transport.destroy());
+
+  function get(path: string, signal = new AbortController().signal): Promise<ResponseHead> {
+    return exchange(observed(transport), new URL(server.url(path)), {}, signal);
+  }
+
   it('resolves with status and headers before the body is sent', async () => {
     const sendBody = deferred();
     serve = async (_req, res) => {
