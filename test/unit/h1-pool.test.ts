@@ -1,0 +1,182 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDispatcher, type Transport } from '../../src/http/agent.js';
+import { exchange } from '../../src/http/exchange.js';
+
+const KiB = 1024;
+
+/**
+ * A raw TCP server: `answer` is called with each request head that arrives on a connection
+ * (in order), and writes whatever it likes to the socket. Counts connections.
+ */
+async function rawServer(answer: (socket: Socket, head: string, nth: number) => void): Promise<{ server: Server; origin: string; connections: () => number }> {
+  let connections = 0;
+  let nth = 0;
+  const server = createServer((socket) => {
+    connections++;
+    let pending = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (data) => {
+      pending += data.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
+        const head = pending.slice(0, end);
+        pending = pending.slice(end + 4);
+        answer(socket, head, ++nth);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
+}
+
+const servers: Server[] = [];
+const transports: Transport[] = [];
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((transport) => transport.destroy()));
+  for (const server of servers.splice(0)) server.close();
+});
+
+function transport(connections = 1, timeouts = { connectMs: 10_000, headersMs: 30_000, idleMs: 30_000 }): Transport {
+  const made = createDispatcher({ connectionsFor: () => connections, timeouts });
+  transports.push(made);
+  return made;
+}
+
+/** GETs `url` and reads its body whole; `onPiece` may hold the reader up after each piece. */
+async function fetchBody(over: Transport, url: string, headers: Record<string, string> = {}, onPiece?: (body: { pause(): void; resume(): void }) => void): Promise<{ status: number; body: Buffer; pieces: Buffer[] }> {
+  const { statusCode, body } = await exchange(over, new URL(url), headers, new AbortController().signal);
+  const pieces: Buffer[] = [];
+  await new Promise<void>((resolve, reject) =>
+    body.read({
+      data: (chunk) => {
+        pieces.push(chunk); // kept as given: a buffer reused under it would show
+        onPiece?.(body);
+      },
+      end: resolve,
+      error: reject,
+    }),
+  );
+  return { status: statusCode, body: Buffer.concat(pieces), pieces };
+}
+
+const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+describe('dl connections for plain http', () => {
+  it('keeps a connection for the next request, and sends the Host and the caller headers', async () => {
+    const heads: string[] = [];
+    const { origin, connections } = await rawServer((socket, head) => {
+      heads.push(head);
+      socket.write(ok('one'));
+    });
+    const over = transport();
+    expect((await fetchBody(over, `${origin}/a?q=1`, { 'user-agent': 'dl-test' })).body.toString()).toBe('one');
+    expect((await fetchBody(over, `${origin}/b`)).body.toString()).toBe('one');
+    expect(connections()).toBe(1);
+    expect(heads[0]).toBe(`GET /a?q=1 HTTP/1.1\r\nhost: ${origin.slice(7)}\r\nuser-agent: dl-test`);
+  });
+
+  it('sends a request again on a new connection when a kept one was closed before it was answered', async () => {
+    const { origin, connections } = await rawServer((socket, _head, nth) => {
+      if (nth === 2) return void socket.destroy(); // the keep-alive race: closed as the request came
+      socket.write(ok(`answer ${nth}`));
+    });
+    const over = transport();
+    await fetchBody(over, `${origin}/first`);
+    const second = await fetchBody(over, `${origin}/second`);
+    expect(second.body.toString()).toBe('answer 3');
+    expect(connections()).toBe(2);
+  });
+
+  it('a new connection closed before any answer is an error, not sent again', async () => {
+    const { origin, connections } = await rawServer((socket) => socket.destroy());
+    await expect(fetchBody(transport(), `${origin}/x`)).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
+    expect(connections()).toBe(1);
+  });
+
+  it('an answer partly received and then cut is an error, and is not sent again', async () => {
+    let requests = 0;
+    const { origin } = await rawServer((socket) => {
+      requests++;
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf');
+    });
+    await expect(fetchBody(transport(), `${origin}/cut`)).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
+    expect(requests).toBe(1);
+  });
+
+  it('times out waiting for the head, and for the body, with undici codes', async () => {
+    const { origin } = await rawServer((socket, head) => {
+      if (head.startsWith('GET /body')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf');
+    });
+    const over = transport(2, { connectMs: 10_000, headersMs: 150, idleMs: 150 });
+    await expect(fetchBody(over, `${origin}/head`)).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+    await expect(fetchBody(over, `${origin}/body`)).rejects.toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
+  });
+
+  it('a refused connection fails with the system code', async () => {
+    const { server, origin } = await rawServer(() => undefined);
+    await new Promise((resolve) => server.close(resolve));
+    await expect(fetchBody(transport(), `${origin}/x`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('refuses a header value that would split the request, and sends nothing', async () => {
+    let requests = 0;
+    const { origin } = await rawServer((socket) => {
+      requests++;
+      socket.write(ok(''));
+    });
+    const over = transport();
+    await expect(fetchBody(over, `${origin}/x`, { 'x-evil': 'a\r\nInjected: yes' })).rejects.toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
+    expect((await fetchBody(over, `${origin}/y`)).status).toBe(200);
+    expect(requests).toBe(1);
+  });
+
+  it('a large body read with pauses arrives intact: pieces handed over are never written over', async () => {
+    const payload = Buffer.alloc(4 * 1024 * KiB);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 16)) & 0xff;
+    const { origin } = await rawServer((socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`);
+      socket.write(payload);
+    });
+    let held = 0;
+    const { body, pieces } = await fetchBody(transport(), `${origin}/big`, {}, (reader) => {
+      if (++held % 8 !== 0) return;
+      reader.pause();
+      setTimeout(() => reader.resume(), 5);
+    });
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(body.equals(payload)).toBe(true);
+  });
+
+  it('opens no more connections than the host limit, and serves every request', async () => {
+    const { origin, connections } = await rawServer((socket, head) => setTimeout(() => socket.write(ok(head.split(' ')[1]!)), 20));
+    const over = transport(2);
+    const paths = ['/1', '/2', '/3', '/4', '/5'];
+    const bodies = await Promise.all(paths.map(async (path) => (await fetchBody(over, `${origin}${path}`)).body.toString()));
+    expect(bodies).toEqual(paths);
+    expect(connections()).toBe(2);
+  });
+
+  it('does not reuse a connection that sent bytes nobody asked for', async () => {
+    let first: Socket | undefined;
+    const { origin, connections } = await rawServer((socket, _head, nth) => {
+      socket.write(ok(`answer ${nth}`));
+      if (nth === 1) first = socket;
+    });
+    const over = transport();
+    await fetchBody(over, `${origin}/first`);
+    first!.write('HTTP/1.1 200 OK\r\n');
+    await new Promise((resolve) => first!.once('close', resolve)); // dl hung up on it
+    expect((await fetchBody(over, `${origin}/second`)).body.toString()).toBe('answer 2');
+    expect(connections()).toBe(2);
+  });
+
+  it('a body framed by the end of the connection is whole when the connection ends, and the connection is not kept', async () => {
+    const { origin, connections } = await rawServer((socket, _head, nth) => socket.end(`HTTP/1.1 200 OK\r\n\r\nuntil close ${nth}`));
+    const over = transport();
+    expect((await fetchBody(over, `${origin}/a`)).body.toString()).toBe('until close 1');
+    expect((await fetchBody(over, `${origin}/b`)).body.toString()).toBe('until close 2');
+    expect(connections()).toBe(2);
+  });
+});
