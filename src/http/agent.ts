@@ -65,6 +65,7 @@ export function createDispatcher(options: DispatcherOptions): Transport {
  */
 class PlainHttpRouter {
   readonly #pools = new Map<string, H1Pool>();
+  #destroyed = false;
 
   constructor(
     private readonly fallback: Dispatcher,
@@ -73,7 +74,8 @@ class PlainHttpRouter {
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const origin = typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin;
-    if (origin === undefined || !origin.startsWith('http:')) return this.fallback.dispatch(opts, handler);
+    // After destroy(), undici's destroyed agent answers every request with UND_ERR_DESTROYED.
+    if (this.#destroyed || origin === undefined || !origin.startsWith('http:')) return this.fallback.dispatch(opts, handler);
     let pool = this.#pools.get(origin);
     if (!pool) {
       const url = new URL(origin);
@@ -85,6 +87,7 @@ class PlainHttpRouter {
   }
 
   destroy(): Promise<void> {
+    this.#destroyed = true;
     for (const pool of this.#pools.values()) pool.destroy();
     this.#pools.clear();
     return this.fallback.destroy();

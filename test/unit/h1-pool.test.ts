@@ -114,6 +114,50 @@ describe('dl connections for plain http', () => {
     await expect(fetchBody(over, `${origin}/body`)).rejects.toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
   });
 
+  it('no body timeout while the reader holds the body paused; a head trickled in still times out', async () => {
+    const { origin } = await rawServer((socket, head) => {
+      if (head.startsWith('GET /paused')) return void socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${400 * KiB}\r\n\r\n${'x'.repeat(400 * KiB)}`);
+      socket.write('HTTP/1.1 200 OK\r\n');
+      const drip = setInterval(() => (socket.destroyed ? clearInterval(drip) : socket.write('X-Drip: 1\r\n')), 40);
+    });
+    const over = transport(2, { connectMs: 10_000, headersMs: 300, idleMs: 150 });
+    let paused = false;
+    const { body } = await fetchBody(over, `${origin}/paused`, {}, (reader) => {
+      if (paused) return;
+      paused = true;
+      reader.pause();
+      setTimeout(() => reader.resume(), 450); // three body timeouts of silence, asked for by the reader
+    });
+    expect(body.length).toBe(400 * KiB);
+    await expect(fetchBody(over, `${origin}/drip`)).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+  });
+
+  it('sends the Host the caller gives instead of the origin', async () => {
+    const heads: string[] = [];
+    const { origin } = await rawServer((socket, head) => {
+      heads.push(head);
+      socket.write(ok(''));
+    });
+    await fetchBody(transport(), `${origin}/v`, { Host: 'vhost.example' });
+    expect(heads[0]).toBe('GET /v HTTP/1.1\r\nHost: vhost.example');
+  });
+
+  it('does not keep a connection the server keeps a second or less', async () => {
+    const { origin, connections } = await rawServer((socket, _head, nth) => socket.write(ok(`${nth}`, 'Keep-Alive: timeout=1\r\n')));
+    const over = transport();
+    await fetchBody(over, `${origin}/a`);
+    expect((await fetchBody(over, `${origin}/b`)).body.toString()).toBe('2');
+    expect(connections()).toBe(2);
+  });
+
+  it('a request after destroy() fails at once and opens nothing', async () => {
+    const { origin, connections } = await rawServer((socket) => socket.write(ok('')));
+    const over = transport();
+    await over.destroy();
+    await expect(fetchBody(over, `${origin}/late`)).rejects.toMatchObject({ code: 'UND_ERR_DESTROYED' });
+    expect(connections()).toBe(0);
+  });
+
   it('a refused connection fails with the system code', async () => {
     const { server, origin } = await rawServer(() => undefined);
     await new Promise((resolve) => server.close(resolve));

@@ -23,12 +23,20 @@ export interface ConnectionEvents {
   closed(connection: Connection, retry: Exchange | undefined): void;
 }
 
-/** Reads land in a buffer this large; a body piece under a quarter of it is copied out. */
+/**
+ * Reads land in a buffer this large. A body piece under half of it is copied out, so that what a
+ * reader keeps is never more than twice the bytes it was given; a larger one takes the buffer.
+ */
 const READ_BUFFER_BYTES = 256 * 1024;
 /** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
 const IDLE_MS = 4_000;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Headers that are the connection's to set, refused from callers as undici refuses them. */
+const CONNECTION_HEADERS = new Set(['connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'content-length']);
+
+/** What the current request waits for; the timer's meaning follows it. */
+type Phase = 'connect' | 'head' | 'body' | 'idle';
 
 /**
  * What a handler holds to pause, resume or abort its request (undici's DispatchController).
@@ -82,6 +90,7 @@ export class Connection {
   #served = 0;
   #paused = false;
   #timer: NodeJS.Timeout | undefined;
+  #phase: Phase = 'connect';
   #idleMs = IDLE_MS;
   /** The Host header's value. */
   readonly #host: string;
@@ -104,7 +113,7 @@ export class Connection {
       onread: { buffer: () => this.#nextBuffer(), callback: (bytes, buf) => this.#onRead(bytes, buf as Buffer) },
     });
     this.#socket.setNoDelay(true);
-    this.#arm(options.connectTimeoutMs, () => new HttpError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
+    this.#arm('connect', options.connectTimeoutMs, () => new HttpError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
     this.#socket.on('connect', () => {
       this.#connected = true;
       this.#disarm();
@@ -153,6 +162,8 @@ export class Connection {
     if (this.#paused) return;
     this.#paused = true;
     this.#socket.pause();
+    // Silence the reader asked for is not the server's: no body timeout while paused.
+    if (this.#phase === 'body') this.#disarm();
   }
 
   /** @internal */
@@ -160,18 +171,22 @@ export class Connection {
     if (!this.#paused || this.#closed) return;
     this.#paused = false;
     this.#socket.resume();
+    if (this.#phase === 'body' && this.#current) this.#armBody();
   }
 
   #write(exchange: Exchange): void {
     const { opts } = exchange;
     let head: string;
     try {
-      head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.#host}\r\n${headerBlock(opts.headers)}\r\n`;
+      const { block, host } = headerBlock(opts.headers);
+      // A Host given by the caller (-H) wins, as undici lets it.
+      head = `${opts.method} ${opts.path} HTTP/1.1\r\n${host ? '' : `host: ${this.#host}\r\n`}${block}\r\n`;
     } catch (error) {
       return this.#fail(error as Error);
     }
     this.#socket.write(head, 'latin1');
-    this.#arm(this.options.headersTimeoutMs, () => new HttpError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error'));
+    // Counted from the request, not from the last byte: a head trickled in must still time out.
+    this.#arm('head', this.options.headersTimeoutMs, () => new HttpError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error'));
   }
 
   #nextBuffer(): Buffer {
@@ -190,7 +205,7 @@ export class Connection {
       return false;
     }
     this.#answered = true;
-    this.#timer?.refresh();
+    if (this.#phase === 'body') this.#timer?.refresh();
     try {
       this.#parser.feed(buf, 0, bytes);
     } catch (error) {
@@ -201,31 +216,39 @@ export class Connection {
   }
 
   #onHead(statusCode: number, statusText: string, headers: ResponseHeaders): void {
-    if (statusCode < 200) return; // informational: the answer follows
-    this.#arm(this.options.bodyTimeoutMs, () => new HttpError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'));
+    const exchange = this.#current;
+    if (!exchange) return; // aborted from within this read
+    if (statusCode < 200) {
+      // Informational: the answer follows, with the headers timeout counted afresh.
+      this.#timer?.refresh();
+      return;
+    }
+    this.#armBody();
     const hint = keepAliveHint(headers['keep-alive']);
-    if (hint !== undefined) this.#idleMs = Math.min(IDLE_MS, Math.max(0, hint - 1_000));
-    this.#current!.handler.onResponseStart?.(this.#controller!, statusCode, headers, statusText);
+    // A server that keeps connections a second or less: too close to call, not reused.
+    if (hint !== undefined) this.#idleMs = Math.min(IDLE_MS, hint - 1_000);
+    exchange.handler.onResponseStart?.(this.#controller!, statusCode, headers, statusText);
   }
 
   #onBody(chunk: Buffer): void {
     const exchange = this.#current;
     if (!exchange) return;
     let piece = chunk;
-    if (chunk.length * 4 < READ_BUFFER_BYTES) piece = Buffer.from(chunk);
+    if (chunk.length * 2 < READ_BUFFER_BYTES) piece = Buffer.from(chunk);
     else this.#bufferGiven = true;
     exchange.handler.onResponseData?.(this.#controller!, piece);
   }
 
   #onEnd(): void {
-    const exchange = this.#current!;
-    const controller = this.#controller!;
+    const exchange = this.#current;
+    const controller = this.#controller;
+    if (!exchange || !controller) return; // aborted from within this read
     controller.ended = true;
     this.#current = undefined;
     this.#controller = undefined;
     this.#served++;
     this.#disarm();
-    const reuse = this.#parser.keepAlive;
+    const reuse = this.#parser.keepAlive && this.#idleMs > 0;
     if (this.#paused) {
       // Paused on the last piece: the next request needs the socket reading again.
       this.#paused = false;
@@ -249,7 +272,7 @@ export class Connection {
 
   #idle(): void {
     if (this.#closed) return;
-    this.#arm(this.#idleMs, undefined);
+    this.#arm('idle', this.#idleMs, undefined);
     this.events.idle(this);
   }
 
@@ -280,9 +303,15 @@ export class Connection {
     this.events.closed(this, retry);
   }
 
+  #armBody(): void {
+    this.#arm('body', this.options.bodyTimeoutMs, () => new HttpError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'));
+  }
+
   /** One timer per connection: connect, then headers, then body silence, then idle. */
-  #arm(ms: number, error: (() => Error) | undefined): void {
+  #arm(phase: Phase, ms: number, error: (() => Error) | undefined): void {
+    this.#phase = phase;
     this.#disarm();
+    if (phase === 'body' && this.#paused) return;
     if (ms <= 0 || !Number.isFinite(ms)) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -314,22 +343,34 @@ function keepAliveHint(value: string | string[] | undefined): number | undefined
   return match ? Number(match[1]) * 1000 : undefined;
 }
 
+interface HeaderBlock {
+  /** `name: value\r\n` each. */
+  block: string;
+  /** The caller gave a Host. */
+  host: boolean;
+}
+
+const NO_HEADERS: HeaderBlock = { block: '', host: false };
+
 /**
- * The header block of a request, `name: value\r\n` each; throws on a header that cannot be sent
- * as it is. A bulk run sends the same headers object with every request, so its block is
- * made once.
+ * The header block of a request; throws on a header that cannot be sent as it is. A bulk run
+ * sends the same headers object with every request, so its block is made once.
  */
-function headerBlock(headers: Dispatcher.DispatchOptions['headers']): string {
-  if (!headers) return '';
+function headerBlock(headers: Dispatcher.DispatchOptions['headers']): HeaderBlock {
+  if (!headers) return NO_HEADERS;
   const cached = blocks.get(headers);
   if (cached !== undefined) return cached;
   let block = '';
+  let host = false;
   const add = (name: string, value: unknown): void => {
     if (value === undefined || value === null) return;
+    const key = name.toLowerCase();
+    if (CONNECTION_HEADERS.has(key)) throw new HttpError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
     for (const one of Array.isArray(value) ? value : [value]) {
       const text = String(one);
       if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(text)) throw new HttpError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
-      if (name.toLowerCase() !== 'host') block += `${name}: ${text}\r\n`;
+      if (key === 'host') host = true;
+      block += `${name}: ${text}\r\n`;
     }
   };
   if (Array.isArray(headers) && !Array.isArray(headers[0])) {
@@ -338,8 +379,9 @@ function headerBlock(headers: Dispatcher.DispatchOptions['headers']): string {
     const entries = Symbol.iterator in headers ? (headers as Iterable<[string, unknown]>) : Object.entries(headers);
     for (const [name, value] of entries) add(name, value);
   }
-  blocks.set(headers, block);
-  return block;
+  const made = { block, host };
+  blocks.set(headers, made);
+  return made;
 }
 
-const blocks = new WeakMap<object, string>();
+const blocks = new WeakMap<object, HeaderBlock>();

@@ -11,7 +11,7 @@ export interface PoolOptions extends ConnectionOptions {
  * dl's own connections to one plain-`http:` origin: keep-alive, up to the host limit, one
  * request at a time on each; requests wait in order for a free one. A request that a reused
  * connection lost before any answer came (the server had just closed it) goes out again on
- * another, as undici does.
+ * another: dl sends only GETs, which may be sent twice.
  */
 export class H1Pool {
   readonly #connections = new Set<Connection>();

@@ -66,8 +66,9 @@ export class ResponseParser {
   }
 
   /**
-   * Parses `buf[start, end)`. Bytes past the end of the response are an error, found before the
-   * end is reported: onEnd may send the next request on the connection, whose answer they are not.
+   * Parses `buf[start, end)`. Bytes past the end of the response are dropped and make the
+   * connection unfit for another request; onEnd is called once the whole piece is parsed, since
+   * it may send the next request on the connection, whose answer those bytes are not.
    */
   feed(buf: Buffer, start: number, end: number): void {
     this.#ended = false;
@@ -112,7 +113,11 @@ export class ResponseParser {
           });
           break;
         case 'done':
-          throw invalid('data after the end of the response');
+          // Bytes past a complete answer (a stray CRLF, say): the answer stands, as undici
+          // lets it, but the connection cannot be trusted with another request.
+          this.keepAlive = false;
+          at = end;
+          break;
       }
     }
     if (this.#ended) {
@@ -144,6 +149,9 @@ export class ResponseParser {
     // The empty line may straddle the pieces: search from just before where the new bytes begin.
     const headEnd = data.indexOf('\r\n\r\n', held ? Math.max(0, held.length - 3) : at);
     if (headEnd === -1 || headEnd + 4 > dataEnd) {
+      // Lines ended by a bare LF would never meet the CRLF CRLF looked for: refused at once.
+      const bareLf = data.indexOf('\n\n', from);
+      if (bareLf !== -1 && bareLf < dataEnd) throw invalid('line without CRLF');
       if (dataEnd - from > MAX_HEAD_BYTES) throw new HttpError('UND_ERR_HEADERS_OVERFLOW', 'response head too large');
       this.#pending = held ? data : Buffer.from(buf.subarray(at, end));
       return end;
