@@ -3,6 +3,7 @@ import { Agent, Pool, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
 import { cookieInterceptor, type CookieJar } from './cookie-jar.js';
 import { H1Pool, type PoolOptions } from './h1/pool.js';
+import { originOf } from './origin-of.js';
 
 /** What dl asks of a dispatcher: requests in, and every connection closed at the end of a run. */
 export type Transport = Pick<Dispatcher, 'dispatch' | 'destroy'>;
@@ -31,7 +32,7 @@ export function createDispatcher(options: DispatcherOptions): Transport {
   };
   // Each hop of a redirect is dispatched on its own, so the jar gets to add its cookies to it.
   const interceptors = options.cookies ? [cookieInterceptor(options.cookies)] : [];
-  const composed = (dispatcher: Dispatcher): Dispatcher => (interceptors.length > 0 ? dispatcher.compose(interceptors) : dispatcher);
+  const composed = (transport: Transport): Transport => withInterceptors(transport, interceptors);
   // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
   // counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
   const { env } = process;
@@ -50,12 +51,18 @@ export function createDispatcher(options: DispatcherOptions): Transport {
     },
   });
   const { connectMs, headersMs, idleMs } = options.timeouts;
-  const router = new PlainHttpRouter(agent, (url) => ({ connections: options.connectionsFor(url), connectTimeoutMs: connectMs, headersTimeoutMs: headersMs, bodyTimeoutMs: idleMs }));
-  if (interceptors.length === 0) return router;
-  // As undici's compose does it: the first interceptor is the innermost.
-  let dispatch: Dispatcher['dispatch'] = (opts, handler) => router.dispatch(opts, handler);
+  return composed(new PlainHttpRouter(agent, (url) => ({ connections: options.connectionsFor(url), connectTimeoutMs: connectMs, headersTimeoutMs: headersMs, bodyTimeoutMs: idleMs })));
+}
+
+/**
+ * `transport` with interceptors around its dispatch, as undici's compose() puts them (the first
+ * innermost); for undici's dispatchers and dl's router alike.
+ */
+function withInterceptors(transport: Transport, interceptors: Dispatcher.DispatcherComposeInterceptor[]): Transport {
+  if (interceptors.length === 0) return transport;
+  let dispatch: Dispatcher['dispatch'] = (opts, handler) => transport.dispatch(opts, handler);
   for (const interceptor of interceptors) dispatch = interceptor(dispatch);
-  return { dispatch, destroy: () => router.destroy() } as Transport;
+  return { dispatch, destroy: () => transport.destroy() } as Transport;
 }
 
 /**
@@ -73,7 +80,7 @@ class PlainHttpRouter {
   ) {}
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const origin = typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin;
+    const origin = originOf(opts);
     // After destroy(), undici's destroyed agent answers every request with UND_ERR_DESTROYED.
     if (this.#destroyed || origin === undefined || !origin.startsWith('http:')) return this.fallback.dispatch(opts, handler);
     let pool = this.#pools.get(origin);

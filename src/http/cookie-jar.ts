@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
+import { originOf } from './origin-of.js';
 import { UsageError } from '../errors/errors.js';
 
 interface Cookie {
@@ -79,8 +80,7 @@ export function cookieInterceptor(jar: CookieJar): Dispatcher.DispatcherComposeI
   return (dispatch) => (opts, handler) => {
     // Origin and path joined as text: resolved as a reference, a path that starts with `//`
     // (`http://a.example//b.example/x`) would name another host, and get that host's cookies.
-    // undici hands the origin over as text (`http://host:port`), as dl does; a URL gives its own.
-    const origin = typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin;
+    const origin = originOf(opts);
     const fromJar = origin === undefined ? undefined : jar.headerFor(new URL(`${origin}${opts.path}`));
     return dispatch(fromJar ? { ...opts, headers: withCookie(opts.headers, fromJar) } : opts, handler);
   };

@@ -70,8 +70,6 @@ function observed(transport: Transport): Pick<Dispatcher, 'dispatch'> {
       created.push(path);
       return transport.dispatch(opts, {
         ...handler,
-        onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
-        onResponseStart: (controller, status, headers, message) => handler.onResponseStart?.(controller, status, headers, message),
         onResponseData(controller, chunk) {
           received.set(path, (received.get(path) ?? 0) + chunk.length);
           handler.onResponseData?.(controller, chunk);
@@ -80,7 +78,6 @@ function observed(transport: Transport): Pick<Dispatcher, 'dispatch'> {
           completed.add(path);
           handler.onResponseEnd?.(controller, trailers);
         },
-        onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
       });
     },
   };

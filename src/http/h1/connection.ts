@@ -136,7 +136,6 @@ export class Connection {
     this.#parser.expect(exchange.opts.method);
     const controller = new Controller(this);
     this.#controller = controller;
-    if (this.#connected) this.#disarm(); // the idle timer; a connect timeout keeps running
     try {
       exchange.handler.onRequestStart?.(controller, {});
     } catch (error) {
@@ -240,12 +239,8 @@ export class Connection {
   }
 
   #onEnd(): void {
-    const exchange = this.#current;
-    const controller = this.#controller;
-    if (!exchange || !controller) return; // aborted from within this read
-    controller.ended = true;
-    this.#current = undefined;
-    this.#controller = undefined;
+    const taken = this.#take();
+    if (!taken) return; // aborted from within this read
     this.#served++;
     this.#disarm();
     const reuse = this.#parser.keepAlive && this.#idleMs > 0;
@@ -254,7 +249,7 @@ export class Connection {
       this.#paused = false;
       this.#socket.resume();
     }
-    exchange.handler.onResponseEnd?.(controller, {});
+    taken.exchange.handler.onResponseEnd?.(taken.controller, {});
     if (reuse && !this.#closed) this.#idle();
     else this.#socket.destroy();
   }
@@ -278,12 +273,20 @@ export class Connection {
 
   /** Ends the current request with `error` and the connection with it. */
   #fail(error: Error): void {
+    const taken = this.#take();
+    this.#socket.destroy();
+    if (taken) report(taken, error);
+  }
+
+  /** The request under way, which ends here (its controller is settled); undefined if none is. */
+  #take(): { exchange: Exchange; controller: Controller } | undefined {
     const exchange = this.#current;
     const controller = this.#controller;
     this.#current = undefined;
     this.#controller = undefined;
-    this.#socket.destroy();
-    if (exchange && controller) report(exchange, controller, error);
+    if (!exchange || !controller) return undefined;
+    controller.ended = true;
+    return { exchange, controller };
   }
 
   #close(error: Error | undefined): void {
@@ -291,15 +294,11 @@ export class Connection {
     this.#closed = true;
     this.#disarm();
     this.#socket.destroy();
-    const exchange = this.#current;
-    const controller = this.#controller;
-    this.#current = undefined;
-    this.#controller = undefined;
+    const taken = this.#take();
     // A reused connection that the server had closed before our request reached it: the
     // request was never answered and goes out again on a fresh connection.
-    const retry = exchange && !this.#answered && this.#served > 0 ? exchange : undefined;
-    if (exchange && controller && !retry) report(exchange, controller, error ?? new HttpError('UND_ERR_SOCKET', 'other side closed'));
-    if (controller) controller.ended = true;
+    const retry = taken && !this.#answered && this.#served > 0 ? taken.exchange : undefined;
+    if (taken && !retry) report(taken, error ?? new HttpError('UND_ERR_SOCKET', 'other side closed'));
     this.events.closed(this, retry);
   }
 
@@ -326,9 +325,8 @@ export class Connection {
   }
 }
 
-/** Tells a request's handler that it failed (once: its controller is settled). */
-function report(exchange: Exchange, controller: Controller, error: Error): void {
-  controller.ended = true;
+/** Tells the handler of a request taken off its connection that it failed. */
+function report({ exchange, controller }: { exchange: Exchange; controller: Controller }, error: Error): void {
   try {
     exchange.handler.onResponseError?.(controller, error);
   } catch {

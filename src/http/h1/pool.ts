@@ -27,11 +27,8 @@ export class H1Pool {
     private readonly options: PoolOptions,
   ) {}
 
+  /** Queues a request (never after destroy(): http/agent.ts sends those to undici's destroyed agent). */
   dispatch(exchange: Exchange): void {
-    if (this.#destroyed) {
-      exchange.handler.onResponseError?.(closedController, new HttpError('UND_ERR_DESTROYED', 'the dispatcher was destroyed'));
-      return;
-    }
     this.#queue.push(exchange);
     this.#pump();
   }
@@ -80,5 +77,5 @@ export class H1Pool {
   };
 }
 
-/** The controller handed with an error to a request that never got a connection. */
+/** The controller handed with the error to a request still waiting when the pool is destroyed. */
 const closedController = { aborted: true, paused: false, reason: null, abort() {}, pause() {}, resume() {} };

@@ -56,10 +56,6 @@ export class ResponseParser {
     this.keepAlive = false;
   }
 
-  get done(): boolean {
-    return this.#state === 'done';
-  }
-
   /** Whether the body runs until the connection ends (no length was given). */
   get endsWithConnection(): boolean {
     return this.#state === 'close';
@@ -78,14 +74,10 @@ export class ResponseParser {
         case 'head':
           at = this.#head(buf, at, end);
           break;
-        case 'length': {
-          const n = Math.min(this.#left, end - at);
-          this.#left -= n;
-          this.events.onBody(buf.subarray(at, at + n));
-          at += n;
+        case 'length':
+          at = this.#counted(buf, at, end);
           if (this.#left === 0) this.#finish();
           break;
-        }
         case 'close':
           this.events.onBody(buf.subarray(at, end));
           at = end;
@@ -93,14 +85,10 @@ export class ResponseParser {
         case 'chunk-size':
           at = this.#line(buf, at, end, (line) => this.#chunkSize(line));
           break;
-        case 'chunk-data': {
-          const n = Math.min(this.#left, end - at);
-          this.#left -= n;
-          this.events.onBody(buf.subarray(at, at + n));
-          at += n;
+        case 'chunk-data':
+          at = this.#counted(buf, at, end);
           if (this.#left === 0) this.#state = 'chunk-end';
           break;
-        }
         case 'chunk-end':
           at = this.#line(buf, at, end, (line) => {
             if (line.length > 0) throw invalid('no CRLF after a chunk');
@@ -133,6 +121,14 @@ export class ResponseParser {
       return this.events.onEnd();
     }
     if (this.#state !== 'done') throw new HttpError('UND_ERR_SOCKET', 'other side closed');
+  }
+
+  /** Body bytes of a known count (a Content-Length, or a chunk's size): up to what is left. */
+  #counted(buf: Buffer, at: number, end: number): number {
+    const n = Math.min(this.#left, end - at);
+    this.#left -= n;
+    this.events.onBody(buf.subarray(at, at + n));
+    return at + n;
   }
 
   #finish(): void {
