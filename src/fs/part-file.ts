@@ -1,4 +1,5 @@
 import { close, writev } from 'node:fs';
+import { giveBack } from '../http/h1/read-buffer.js';
 
 /** Bytes waiting to be written past which the body is paused. */
 const HIGH_WATER = 8 << 20;
@@ -73,8 +74,10 @@ export class PartFile {
       if (error) {
         this.#error = error;
         this.onError(error);
-      } else if (this.#queue.length > 0) {
-        this.#flush();
+      } else {
+        // On disk: pieces lent by a connection's read buffer can take its next reads.
+        for (const piece of batch) giveBack(piece);
+        if (this.#queue.length > 0) this.#flush();
       }
       if (this.#paused && this.#queued < HIGH_WATER) {
         this.#paused = false;

@@ -4,6 +4,7 @@ import { open, rename } from 'node:fs/promises';
 import { BodyLengthError, ChecksumError, FileTooLargeError, ResumeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
 import type { ResponseBody } from '../http/exchange.js';
+import { giveBack } from '../http/h1/read-buffer.js';
 import { PartFile } from './part-file.js';
 
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
@@ -205,7 +206,10 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
         const written = finish();
         if (written instanceof ChecksumError) return reject(written);
         target.onStart({ offset: 0, validator: undefined });
-        writeWhole(target.part, target.final, chunks).then(() => resolve(written), reject);
+        writeWhole(target.part, target.final, chunks).then(() => {
+          for (const chunk of chunks) giveBack(chunk);
+          resolve(written);
+        }, reject);
       },
     });
   });

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { onAbort } from '../utils/on-abort.js';
+import { giveBack } from './h1/read-buffer.js';
 
 /** Where a response body goes, piece by piece. */
 export interface BodySink {
@@ -38,7 +39,7 @@ export class ResponseBody {
 
   /** @internal */
   push(chunk: Buffer): void {
-    if (this.#discarded) return;
+    if (this.#discarded) return giveBack(chunk);
     if (this.#sink) return this.#sink.data(chunk);
     this.#held.push(chunk);
     this.#heldBytes += chunk.length;
@@ -94,6 +95,7 @@ export class ResponseBody {
       this.read({
         data: (chunk) => {
           bytes += chunk.length;
+          giveBack(chunk);
           if (bytes > limit) {
             this.discard();
             resolve();
@@ -107,6 +109,7 @@ export class ResponseBody {
 
   /** Lets the body go: the connection is closed unless the body had already ended. */
   discard(): void {
+    for (const chunk of this.#held) giveBack(chunk);
     this.#held = [];
     this.#discarded = true;
     if (this.#ended) return;

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { HttpError } from './http-error.js';
+import { ReadBuffer } from './read-buffer.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
 
 /** A request as a dispatcher receives it, with the handler its answer goes to. */
@@ -23,11 +24,6 @@ export interface ConnectionEvents {
   closed(connection: Connection, retry: Exchange | undefined): void;
 }
 
-/**
- * Reads land in a buffer this large. A body piece under half of it is copied out, so that what a
- * reader keeps is never more than twice the bytes it was given; a larger one takes the buffer.
- */
-const READ_BUFFER_BYTES = 256 * 1024;
 /** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
 const IDLE_MS = 4_000;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -78,8 +74,7 @@ class Controller implements Dispatcher.DispatchController {
 export class Connection {
   readonly #socket: Socket;
   readonly #parser: ResponseParser;
-  #buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  #bufferGiven = false;
+  readonly #reads = new ReadBuffer();
   #current: Exchange | undefined;
   #controller: Controller | undefined;
   /** Any byte of the current request's answer has arrived. */
@@ -110,7 +105,7 @@ export class Connection {
     this.#socket = connect({
       host,
       port: Number(origin.port || 80),
-      onread: { buffer: () => this.#nextBuffer(), callback: (bytes, buf) => this.#onRead(bytes, buf as Buffer) },
+      onread: { buffer: () => this.#reads.room(), callback: (bytes, buf) => this.#onRead(bytes, buf as Buffer) },
     });
     this.#socket.setNoDelay(true);
     this.#arm('connect', options.connectTimeoutMs, () => new HttpError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
@@ -188,14 +183,6 @@ export class Connection {
     this.#arm('head', this.options.headersTimeoutMs, () => new HttpError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error'));
   }
 
-  #nextBuffer(): Buffer {
-    if (this.#bufferGiven) {
-      this.#buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      this.#bufferGiven = false;
-    }
-    return this.#buffer;
-  }
-
   /** Returns false to stop reading (paused, or the connection is done for). */
   #onRead(bytes: number, buf: Buffer): boolean {
     if (!this.#current) {
@@ -232,10 +219,7 @@ export class Connection {
   #onBody(chunk: Buffer): void {
     const exchange = this.#current;
     if (!exchange) return;
-    let piece = chunk;
-    if (chunk.length * 2 < READ_BUFFER_BYTES) piece = Buffer.from(chunk);
-    else this.#bufferGiven = true;
-    exchange.handler.onResponseData?.(this.#controller!, piece);
+    exchange.handler.onResponseData?.(this.#controller!, this.#reads.lend(chunk));
   }
 
   #onEnd(): void {
@@ -294,6 +278,7 @@ export class Connection {
     this.#closed = true;
     this.#disarm();
     this.#socket.destroy();
+    this.#reads.close();
     const taken = this.#take();
     // A reused connection that the server had closed before our request reached it: the
     // request was never answered and goes out again on a fresh connection.
