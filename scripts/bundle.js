@@ -23,4 +23,15 @@ await build({
   // "use strict" first: esbuild's own comes after the banner, where it is no longer a directive.
   banner: { js: "'use strict';\nconst bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
+  plugins: [
+    {
+      // commander's child_process, loaded on first use (see the module).
+      name: 'child-process-later',
+      setup(build) {
+        build.onResolve({ filter: /^node:child_process$/ }, ({ importer }) =>
+          importer.includes(join('node_modules', 'commander')) ? { path: join(root, 'scripts', 'bundle', 'child-process-later.cjs') } : undefined,
+        );
+      },
+    },
+  ],
 });

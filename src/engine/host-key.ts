@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
 import type * as Tldts from 'tldts';
+import { loadLater } from '../utils/load-later.js';
 
 /** The Public Suffix List takes ~80 ms to load: only when a hostname needs it. */
-let tldts: typeof Tldts | undefined;
-const load = (): typeof Tldts => (tldts ??= createRequire(import.meta.url)('tldts') as typeof Tldts);
+const load = loadLater<typeof Tldts>('tldts');
 
 /** IP addresses and single-label names (localhost) are their own site without a lookup. */
 const OWN_SITE = /^(\[.*\]|\d+\.\d+\.\d+\.\d+|[^.]+)$/;

@@ -1,10 +1,11 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { closeSync, constants, createReadStream, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { BodyLengthError, ChecksumError, FileTooLargeError, ResumeError } from '../errors/errors.js';
 import type { Validator } from '../http/validator.js';
 import type { ResponseBody } from '../http/exchange.js';
 import { giveBack } from '../http/h1/read-buffer.js';
+import { loadLater } from '../utils/load-later.js';
 import { PartFile } from './part-file.js';
 
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
@@ -215,6 +216,9 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
   });
 }
 
+/** Most runs hash nothing. */
+const crypto = loadLater<typeof import('node:crypto')>('node:crypto');
+
 type Hashes = ReadonlyArray<readonly [DigestName, Hash]>;
 const NO_HASHES: Hashes = [];
 
@@ -223,6 +227,7 @@ function hashesFor(target: PartTarget): Hashes {
   const { digests = [], expect } = target;
   if (digests.length === 0 && !expect) return NO_HASHES;
   const names = new Set<DigestName>([...digests, ...(expect ? [expect.algorithm] : [])]);
+  const { createHash } = crypto();
   return [...names].map((name) => [name, createHash(name)] as const);
 }
 

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { Agent, Pool, wholeUndici } from './undici.js';
+import { agentParts, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
 import { cookieInterceptor, type CookieJar } from './cookie-jar.js';
 import { H1Pool, type PoolOptions } from './h1/pool.js';
@@ -43,13 +43,16 @@ export function createDispatcher(options: DispatcherOptions): Transport {
     const { EnvHttpProxyAgent } = wholeUndici();
     return composed(new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }));
   }
-  const agent = new Agent({
-    ...common,
-    factory: (origin, opts) => {
-      const url = typeof origin === 'string' ? new URL(origin) : origin;
-      return new Pool(url, { ...opts, connections: options.connectionsFor(url), pipelining: 1 });
-    },
-  });
+  const agent = async (): Promise<Transport> => {
+    const { Agent, Pool } = await agentParts();
+    return new Agent({
+      ...common,
+      factory: (origin, opts) => {
+        const url = typeof origin === 'string' ? new URL(origin) : origin;
+        return new Pool(url, { ...opts, connections: options.connectionsFor(url), pipelining: 1 });
+      },
+    });
+  };
   const { connectMs, headersMs, idleMs } = options.timeouts;
   return composed(new PlainHttpRouter(agent, (url) => ({ connections: options.connectionsFor(url), connectTimeoutMs: connectMs, headersTimeoutMs: headersMs, bodyTimeoutMs: idleMs })));
 }
@@ -65,24 +68,34 @@ function withInterceptors(transport: Transport, interceptors: Dispatcher.Dispatc
   return { dispatch, destroy: () => transport.destroy() } as Transport;
 }
 
+/** The controller of a request that never got to a connection: nothing to abort, pause or resume. */
+const NEVER_STARTED: Dispatcher.DispatchController = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} };
+
 /**
- * Plain `http:` origins to a pool of dl's own connections each; any other origin to undici.
+ * Plain `http:` origins to a pool of dl's own connections each; any other origin to undici,
+ * made (and loaded, see http/undici.ts) when the first such request comes.
  * undici's connections cost a third of a small file's time in a bulk run (docs/architecture.md);
  * HTTP/1.1 without TLS is small enough to speak directly.
  */
 class PlainHttpRouter {
   readonly #pools = new Map<string, H1Pool>();
   #destroyed = false;
+  #fallback: Promise<Transport> | undefined;
 
   constructor(
-    private readonly fallback: Dispatcher,
+    private readonly makeFallback: () => Promise<Transport>,
     private readonly poolOptions: (origin: URL) => PoolOptions,
   ) {}
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const origin = originOf(opts);
     // After destroy(), undici's destroyed agent answers every request with UND_ERR_DESTROYED.
-    if (this.#destroyed || origin === undefined || !origin.startsWith('http:')) return this.fallback.dispatch(opts, handler);
+    if (this.#destroyed || origin === undefined || !origin.startsWith('http:')) {
+      this.#undici()
+        .then((agent) => agent.dispatch(opts, handler))
+        .catch((error: unknown) => handler.onResponseError?.(NEVER_STARTED, error as Error));
+      return true;
+    }
     let pool = this.#pools.get(origin);
     if (!pool) {
       const url = new URL(origin);
@@ -93,11 +106,20 @@ class PlainHttpRouter {
     return true;
   }
 
-  destroy(): Promise<void> {
+  async destroy(): Promise<void> {
     this.#destroyed = true;
     for (const pool of this.#pools.values()) pool.destroy();
     this.#pools.clear();
-    return this.fallback.destroy();
+    if (this.#fallback) await (await this.#fallback).destroy();
+  }
+
+  /** undici's agent, destroyed at once if made after the router was. */
+  #undici(): Promise<Transport> {
+    this.#fallback ??= this.makeFallback().then(async (agent) => {
+      if (this.#destroyed) await agent.destroy();
+      return agent;
+    });
+    return this.#fallback;
   }
 }
 

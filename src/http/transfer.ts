@@ -1,5 +1,4 @@
 import { lstat, mkdir, unlink } from 'node:fs/promises';
-import { STATUS_CODES } from 'node:http';
 import { dirname } from 'node:path';
 import type { Transport } from './agent.js';
 import { FileTooLargeError, HttpStatusError, LocalError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
@@ -12,6 +11,7 @@ import { nameFromDisposition } from './disposition.js';
 import type { ResponseBody } from './exchange.js';
 import { exchangeFollowing } from './redirects.js';
 import { withDeadline } from '../utils/deadline.js';
+import { loadLater } from '../utils/load-later.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
 
 /** The digest --hash sha256 asks for. */
@@ -81,9 +81,9 @@ export async function transfer(
         throw new ResumeError(`server refused to resume at byte ${offset} (HTTP 416); starting again`);
       }
       if (statusCode >= 300 && statusCode < 400) {
-        throw new RedirectError(`HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}: too many redirects, or no Location`);
+        throw new RedirectError(`HTTP ${statusCode} ${statusText(statusCode)}: too many redirects, or no Location`);
       }
-      throw new HttpStatusError(statusCode, STATUS_CODES[statusCode] ?? '', first(headers['retry-after']));
+      throw new HttpStatusError(statusCode, statusText(statusCode), first(headers['retry-after']));
     }
 
     const served = validatorOf(headers);
@@ -180,4 +180,11 @@ function contentLength(value: string | string[] | undefined): number | undefined
   const text = first(value);
   if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
   return Number(text);
+}
+
+/** Node's http module only for its table of status texts, and only when a request fails. */
+const http = loadLater<typeof import('node:http')>('node:http');
+
+function statusText(statusCode: number): string {
+  return http().STATUS_CODES[statusCode] ?? '';
 }

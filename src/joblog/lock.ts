@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { JoblogLockedError } from '../errors/errors.js';
@@ -81,7 +80,9 @@ function parseHolder(text: string): Holder | undefined {
  * created exclusively and then written, as well as it can be done there.
  */
 async function createExclusively(path: string, token: string): Promise<boolean> {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  // Unique by the pid; the random part is for pids that repeat across hosts sharing the folder,
+  // which needs no cryptographic randomness (nor Node's crypto module loaded for it).
+  const temporary = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 10)}`;
   await writeFile(temporary, token, { mode: 0o600, flag: 'wx' });
   try {
     await link(temporary, path);
