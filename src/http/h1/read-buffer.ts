@@ -91,8 +91,9 @@ export class ReadBuffer {
 
   /** A piece of the last read for a reader: lent (a view) if large enough, else a copy. */
   lend(piece: Buffer): Buffer {
-    if (piece.length < LEND_FROM) return Buffer.from(piece);
     const slab = this.#slab;
+    // A piece from anywhere but this slab's last read would be counted against the wrong memory.
+    if (piece.length < LEND_FROM || piece.buffer !== slab.bytes.buffer) return Buffer.from(piece);
     slab.lent++;
     lentPieces.add(piece);
     this.#at = piece.byteOffset + piece.length;
