@@ -13,6 +13,7 @@ import { classify } from './errors/classify.js';
 import { LocalError, type DlError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
+import { checkLimits } from './engine/check-limits.js';
 import { CookieJar } from './http/cookie-jar.js';
 import { readLineBatches } from './input/lines.js';
 import { lineParser } from './input/formats.js';
@@ -90,6 +91,7 @@ export interface RunOptions {
  */
 export async function run(options: RunOptions): Promise<RunSummary> {
   const startedAt = performance.now();
+  checkLimits(options);
   const workers = options.workers ?? DEFAULTS.workers;
   const perHost = options.perHost ?? DEFAULTS.perHost;
   const perSite = options.perSite ?? DEFAULTS.perSite;
