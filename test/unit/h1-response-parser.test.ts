@@ -44,6 +44,16 @@ describe('ResponseParser', () => {
     }
   });
 
+  it('reads a head of 600 fields (56 KiB) fed a byte at a time, and refuses one past 64 KiB fed so', () => {
+    const fields = Array.from({ length: 600 }, (_, i) => `X-Field-${i}: ${'v'.repeat(80)}\r\n`).join('');
+    const { heads, body } = parse([...`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${fields}\r\nok`]);
+    expect(Object.keys(heads[0]!.headers)).toHaveLength(601);
+    expect(heads[0]!.headers['x-field-599']).toBe('v'.repeat(80));
+    expect(body).toBe('ok');
+    const over = `HTTP/1.1 200 OK\r\n${fields}${fields.slice(0, 16 * 1024)}`;
+    expect(() => parse([...over])).toThrow(expect.objectContaining({ code: 'UND_ERR_HEADERS_OVERFLOW' }));
+  });
+
   it('decodes a chunked body with extensions and trailers, however the bytes are cut', () => {
     const response = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\nA\r\n, world!!!\r\n0\r\nX-Trailer: t\r\n\r\n';
     for (const pieces of splits(response)) {

@@ -38,7 +38,7 @@ type State = 'head' | 'length' | 'close' | 'chunk-size' | 'chunk-data' | 'chunk-
 export class ResponseParser {
   #state: State = 'head';
   /** Bytes of a head, or of a chunk-size or trailer line, that began in an earlier piece. */
-  #pending: Buffer | undefined;
+  readonly #held = new HeldBytes();
   #left = 0;
   #noBody = false;
   /** The response ended within the piece being fed: onEnd is called once the piece is done. */
@@ -51,7 +51,7 @@ export class ResponseParser {
   /** Readies the parser for the response to a new request; a HEAD answer has no body. */
   expect(method: string): void {
     this.#state = 'head';
-    this.#pending = undefined;
+    this.#held.clear();
     this.#noBody = method === 'HEAD';
     this.keepAlive = false;
   }
@@ -138,24 +138,31 @@ export class ResponseParser {
 
   /** Collects the head up to its empty line, then parses it; returns where the body starts. */
   #head(buf: Buffer, at: number, end: number): number {
-    const held = this.#pending;
-    const data = held ? Buffer.concat([held, buf.subarray(at, end)]) : buf;
-    const from = held ? 0 : at;
-    const dataEnd = held ? data.length : end;
+    const held = this.#held.length;
+    let data = buf;
+    let from = at;
+    let dataEnd = end;
+    if (held > 0) {
+      this.#held.append(buf, at, end);
+      data = this.#held.bytes;
+      from = 0;
+      dataEnd = data.length;
+    }
     // The empty line may straddle the pieces: search from just before where the new bytes begin.
-    const headEnd = data.indexOf('\r\n\r\n', held ? Math.max(0, held.length - 3) : at);
+    const headEnd = data.indexOf('\r\n\r\n', held > 0 ? Math.max(0, held - 3) : at);
     if (headEnd === -1 || headEnd + 4 > dataEnd) {
       // Lines ended by a bare LF would never meet the CRLF CRLF looked for: refused at once.
-      const bareLf = data.indexOf('\n\n', from);
+      const bareLf = data.indexOf('\n\n', held > 0 ? Math.max(0, held - 1) : at);
       if (bareLf !== -1 && bareLf < dataEnd) throw invalid('line without CRLF');
       if (dataEnd - from > MAX_HEAD_BYTES) throw new HttpError('UND_ERR_HEADERS_OVERFLOW', 'response head too large');
-      this.#pending = held ? data : Buffer.from(buf.subarray(at, end));
+      if (held === 0) this.#held.append(buf, at, end);
       return end;
     }
     if (headEnd - from > MAX_HEAD_BYTES) throw new HttpError('UND_ERR_HEADERS_OVERFLOW', 'response head too large');
-    this.#pending = undefined;
-    this.#parseHead(data.toString('latin1', from, headEnd));
-    return held ? at + headEnd + 4 - held.length : headEnd + 4;
+    const text = data.toString('latin1', from, headEnd);
+    this.#held.clear();
+    this.#parseHead(text);
+    return held > 0 ? at + headEnd + 4 - held : headEnd + 4;
   }
 
   #parseHead(text: string): void {
@@ -235,22 +242,53 @@ export class ResponseParser {
   #line(buf: Buffer, at: number, end: number, take: (line: string) => void): number {
     const lf = buf.indexOf(LF, at);
     if (lf === -1 || lf >= end) {
-      const piece = buf.subarray(at, end);
-      this.#pending = this.#pending ? Buffer.concat([this.#pending, piece]) : Buffer.from(piece);
-      if (this.#pending.length > MAX_LINE_BYTES) throw invalid('line too long');
+      this.#held.append(buf, at, end);
+      if (this.#held.length > MAX_LINE_BYTES) throw invalid('line too long');
       return end;
     }
     let bytes = buf.subarray(at, lf);
-    if (this.#pending) {
-      bytes = Buffer.concat([this.#pending, bytes]);
-      this.#pending = undefined;
+    if (this.#held.length > 0) {
+      this.#held.append(buf, at, lf);
+      bytes = this.#held.bytes;
     }
     if (bytes.length === 0 || bytes[bytes.length - 1] !== CR) throw invalid('line without CRLF');
-    take(bytes.toString('latin1', 0, bytes.length - 1));
+    const line = bytes.toString('latin1', 0, bytes.length - 1);
+    this.#held.clear();
+    take(line);
     return lf + 1;
   }
 }
 
 function invalid(message: string): HttpError {
   return new HttpError('HPE_INVALID_CONSTANT', message);
+}
+
+/**
+ * Bytes carried over from earlier pieces, appended to in place with room to grow: a head
+ * trickled in byte by byte costs its length in copying, not its square.
+ */
+class HeldBytes {
+  #buffer: Buffer | undefined;
+  length = 0;
+
+  append(buf: Buffer, start: number, end: number): void {
+    const length = this.length + (end - start);
+    if (!this.#buffer || length > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(length, 2 * (this.#buffer?.length ?? 256)));
+      this.#buffer?.copy(grown, 0, 0, this.length);
+      this.#buffer = grown;
+    }
+    buf.copy(this.#buffer, this.length, start, end);
+    this.length = length;
+  }
+
+  /** What is held: a view, valid until the next append or clear. */
+  get bytes(): Buffer {
+    return this.#buffer ? this.#buffer.subarray(0, this.length) : Buffer.alloc(0);
+  }
+
+  clear(): void {
+    this.#buffer = undefined;
+    this.length = 0;
+  }
 }
