@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { agentParts, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
 import { cookieInterceptor, type CookieJar } from './cookie-jar.js';
+import { HttpError } from './h1/http-error.js';
 import { H1Pool, type PoolOptions } from './h1/pool.js';
 import { originOf } from './origin-of.js';
 
@@ -88,12 +89,24 @@ class PlainHttpRouter {
   ) {}
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    if (this.#destroyed) {
+      // As undici's destroyed agent answers, without loading undici for it.
+      handler.onResponseError?.(NEVER_STARTED, new HttpError('UND_ERR_DESTROYED', 'The client is destroyed'));
+      return false;
+    }
     const origin = originOf(opts);
-    // After destroy(), undici's destroyed agent answers every request with UND_ERR_DESTROYED.
-    if (this.#destroyed || origin === undefined || !origin.startsWith('http:')) {
-      this.#undici()
-        .then((agent) => agent.dispatch(opts, handler))
-        .catch((error: unknown) => handler.onResponseError?.(NEVER_STARTED, error as Error));
+    if (origin === undefined || !origin.startsWith('http:')) {
+      this.#undici().then(
+        (agent) => {
+          try {
+            agent.dispatch(opts, handler);
+          } catch (error) {
+            // A request undici refuses outright: told as an answer would be, not thrown into the void.
+            handler.onResponseError?.(NEVER_STARTED, error as Error);
+          }
+        },
+        (error: unknown) => handler.onResponseError?.(NEVER_STARTED, error as Error),
+      );
       return true;
     }
     let pool = this.#pools.get(origin);
@@ -110,10 +123,12 @@ class PlainHttpRouter {
     this.#destroyed = true;
     for (const pool of this.#pools.values()) pool.destroy();
     this.#pools.clear();
-    if (this.#fallback) await (await this.#fallback).destroy();
+    // An agent that failed to load has nothing to close (its requests were told why).
+    const agent = await this.#fallback?.catch(() => undefined);
+    await agent?.destroy();
   }
 
-  /** undici's agent, destroyed at once if made after the router was. */
+  /** undici's agent, made on first use; destroyed at once if the router was meanwhile. */
   #undici(): Promise<Transport> {
     this.#fallback ??= this.makeFallback().then(async (agent) => {
       if (this.#destroyed) await agent.destroy();

@@ -44,6 +44,18 @@ describe('ResponseParser', () => {
     }
   });
 
+  it('takes no byte past the piece for a bare LF: a read buffer holds old bytes after it', () => {
+    const heads: number[] = [];
+    const parser = new ResponseParser({ onHead: (status) => heads.push(status), onBody: () => undefined, onEnd: () => undefined });
+    parser.expect('GET');
+    // The piece ends in CRLF; the byte after it, left from an earlier read, is an LF.
+    const first = Buffer.from('HTTP/1.1 200 OK\r\n\nstale', 'latin1');
+    parser.feed(first, 0, 17);
+    const rest = Buffer.from('Content-Length: 0\r\n\r\n', 'latin1');
+    parser.feed(rest, 0, rest.length);
+    expect(heads).toEqual([200]);
+  });
+
   it('reads a head of 600 fields (56 KiB) fed a byte at a time, and refuses one past 64 KiB fed so', () => {
     const fields = Array.from({ length: 600 }, (_, i) => `X-Field-${i}: ${'v'.repeat(80)}\r\n`).join('');
     const { heads, body } = parse([...`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${fields}\r\nok`]);

@@ -84,6 +84,7 @@ describe('ReadBuffer', () => {
   });
 
   it('keeps a closed connection’s slab from reuse until its lent pieces come back', () => {
+    const other = new ReadBuffer(); // another connection of the run, open throughout
     const reads = new ReadBuffer();
     const room = reads.room();
     const piece = reads.lend(readInto(room, 300 * KiB, 9));
@@ -95,6 +96,20 @@ describe('ReadBuffer', () => {
     const after = new ReadBuffer();
     expect(after.room().buffer).toBe(room.buffer);
     after.close();
+    other.close();
+  });
+
+  it('lets free slabs go once no connection is open, and keeps none given back after', () => {
+    const reads = new ReadBuffer();
+    const kept = reads.lend(readInto(reads.room(), 300 * KiB, 1));
+    const freed = new ReadBuffer();
+    const freedSlab = freed.room().buffer;
+    freed.close(); // free, and kept while `reads` is open
+    reads.close(); // the last one: the free list is let go
+    giveBack(kept); // back after the end: not kept either
+    const next = new ReadBuffer();
+    expect([freedSlab, kept.buffer]).not.toContain(next.room().buffer);
+    next.close();
   });
 });
 

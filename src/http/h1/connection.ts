@@ -68,8 +68,8 @@ class Controller implements Dispatcher.DispatchController {
  * One keep-alive HTTP/1.1 connection over a plain TCP socket, one request at a time. Reads go
  * into a buffer of dl's own (`onread`): no stream machinery and no allocation per read, which
  * is much of what a small file costs through undici's connections (docs/architecture.md).
- * Body pieces are handed to the handler as copies when small (the buffer is then reused) and as
- * views when large (the buffer is then replaced).
+ * Body pieces are handed to the handler as copies when small and lent as views of the read
+ * buffer when large (see read-buffer.ts).
  */
 export class Connection {
   readonly #socket: Socket;

@@ -36,6 +36,8 @@ interface Slab {
 }
 
 const free: Slab[] = [];
+/** Connections open: once none is (a run has ended), free slabs are let go. */
+let reading = 0;
 const slabs = new WeakMap<ArrayBufferLike, Slab>();
 /** Each lent piece, given back at most once. */
 const lentPieces = new WeakSet<Buffer>();
@@ -53,7 +55,7 @@ function newSlab(): Slab {
 }
 
 function recycleIfDone(slab: Slab): void {
-  if (slab.lent === 0 && !slab.inUse && free.length < KEEP_FREE) free.push(slab);
+  if (slab.lent === 0 && !slab.inUse && reading > 0 && free.length < KEEP_FREE) free.push(slab);
 }
 
 /**
@@ -73,6 +75,10 @@ export class ReadBuffer {
   /** Where the next read goes: past the last piece lent from this slab. */
   #at = 0;
   #room: Buffer = this.#slab.bytes;
+
+  constructor() {
+    reading++;
+  }
 
   /** Room for the next read. */
   room(): Buffer {
@@ -103,6 +109,7 @@ export class ReadBuffer {
   /** The connection is gone: its slab is free once its lent pieces come back. */
   close(): void {
     this.#slab.inUse = false;
-    recycleIfDone(this.#slab);
+    if (--reading === 0) free.length = 0;
+    else recycleIfDone(this.#slab);
   }
 }

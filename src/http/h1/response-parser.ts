@@ -152,8 +152,9 @@ export class ResponseParser {
     const headEnd = data.indexOf('\r\n\r\n', held > 0 ? Math.max(0, held - 3) : at);
     if (headEnd === -1 || headEnd + 4 > dataEnd) {
       // Lines ended by a bare LF would never meet the CRLF CRLF looked for: refused at once.
+      // (What follows `end` in the buffer is left from earlier reads: a match must end before it.)
       const bareLf = data.indexOf('\n\n', held > 0 ? Math.max(0, held - 1) : at);
-      if (bareLf !== -1 && bareLf < dataEnd) throw invalid('line without CRLF');
+      if (bareLf !== -1 && bareLf + 2 <= dataEnd) throw invalid('line without CRLF');
       if (dataEnd - from > MAX_HEAD_BYTES) throw new HttpError('UND_ERR_HEADERS_OVERFLOW', 'response head too large');
       if (held === 0) this.#held.append(buf, at, end);
       return end;
