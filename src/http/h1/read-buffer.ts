@@ -4,7 +4,7 @@
  * A connection reads into a slab of SLAB_BYTES. A body piece large enough is handed to the
  * reader as a view of the slab, lent: the next read goes past it, and the slab is used again
  * only once every piece lent from it has been given back (`giveBack`, which the file writer
- * calls once a piece is on disk). A reader that never gives a piece back only keeps the slab
+ * calls once a piece is on disk, and a body that is let go calls at once). A reader that never gives a piece back only keeps the slab
  * from being used again; the garbage collector frees it as usual. Smaller pieces are copied:
  * a reader holding many small views must not keep a slab for each.
  *
