@@ -13,7 +13,7 @@ import { classify } from './errors/classify.js';
 import { LocalError, type DlError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
-import { checkLimits } from './engine/check-limits.js';
+import { checkLimits, type RunLimits } from './engine/check-limits.js';
 import { CookieJar } from './http/cookie-jar.js';
 import { readLineBatches } from './input/lines.js';
 import { lineParser } from './input/formats.js';
@@ -31,7 +31,7 @@ import { HashSet } from './utils/hash-set.js';
 import { onAbort } from './utils/on-abort.js';
 import { VERSION } from './version.js';
 
-export interface RunOptions {
+export interface RunOptions extends RunLimits {
   /** Input files, one URL per line; `-` is standard input. */
   inputs: readonly string[];
   /** What `-` reads (process.stdin unless given). */
@@ -39,12 +39,6 @@ export interface RunOptions {
   /** The joblog; defaults to `.dl-joblog.jsonl` in the destination folder. */
   joblog?: string;
   destdir?: string;
-  workers?: number;
-  perHost?: number;
-  perSite?: number;
-  /** Limits by `hostname:port` or bare hostname. */
-  hostLimits?: ReadonlyMap<string, number>;
-  siteLimits?: ReadonlyMap<string, number>;
   userAgent?: string;
   /** Record the SHA-256 of every finished file in its done record (computed while it streams). */
   hash?: 'sha256';

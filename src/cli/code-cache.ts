@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { hash32 } from '../utils/hash-set.js';
+import { temporaryName } from '../utils/temporary-name.js';
 
 /**
  * Runs the bundled CLI (a CommonJS file) with the code V8 compiled for it on an earlier run.
@@ -13,7 +14,7 @@ import { hash32 } from '../utils/hash-set.js';
  * applications, so this keeps V8's, one file per user, install, build and Node. A cache V8 does
  * not accept (another V8, other flags, damaged) is compiled over and replaced; any trouble with
  * the cache's folder or file just means compiling, as without it. This module runs before the
- * bundle and must stay light: cheap built-in modules, and one small module of dl's.
+ * bundle and must stay light: cheap built-in modules, and two small modules of dl's.
  */
 export interface CachedModule {
   exports: unknown;
@@ -154,7 +155,7 @@ function readOwnFile(path: string): Buffer | undefined {
  * `npm test`, would otherwise leave half a megabyte behind).
  */
 function writeQuietly(path: string, data: Buffer): void {
-  const temporary = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const temporary = temporaryName(path);
   try {
     writeFileSync(temporary, data, { mode: 0o600, flag: 'wx' });
     renameSync(temporary, path);

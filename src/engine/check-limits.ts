@@ -1,9 +1,11 @@
 import { UsageError } from '../errors/errors.js';
 
-export interface LimitOptions {
+/** The limits of a run (RunOptions), each a whole number of at least 1. */
+export interface RunLimits {
   workers?: number;
   perHost?: number;
   perSite?: number;
+  /** Limits by `hostname:port` or bare hostname. */
   hostLimits?: ReadonlyMap<string, number>;
   siteLimits?: ReadonlyMap<string, number>;
 }
@@ -13,7 +15,7 @@ export interface LimitOptions {
  * careless parse) would leave every job waiting for a slot that never comes. The CLI checks its
  * options as it parses them; this is for callers of the library.
  */
-export function checkLimits(options: LimitOptions): void {
+export function checkLimits(options: RunLimits): void {
   const check = (what: string, value: number | undefined): void => {
     if (value === undefined || (Number.isSafeInteger(value) && value >= 1)) return;
     throw new UsageError(`${what} must be a whole number of at least 1 (got ${String(value)})`);

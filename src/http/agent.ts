@@ -2,8 +2,8 @@ import type { Dispatcher } from 'undici';
 import { agentParts, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
 import { cookieInterceptor, type CookieJar } from './cookie-jar.js';
-import { HttpError } from './h1/http-error.js';
 import { H1Pool, type PoolOptions } from './h1/pool.js';
+import { destroyedError, failUnstarted } from './h1/unstarted.js';
 import { originOf } from './origin-of.js';
 
 /** What dl asks of a dispatcher: requests in, and every connection closed at the end of a run. */
@@ -69,9 +69,6 @@ function withInterceptors(transport: Transport, interceptors: Dispatcher.Dispatc
   return { dispatch, destroy: () => transport.destroy() } as Transport;
 }
 
-/** The controller of a request that never got to a connection: nothing to abort, pause or resume. */
-const NEVER_STARTED: Dispatcher.DispatchController = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} };
-
 /**
  * Plain `http:` origins to a pool of dl's own connections each; any other origin to undici,
  * made (and loaded, see http/undici.ts) when the first such request comes.
@@ -91,7 +88,7 @@ class PlainHttpRouter {
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     if (this.#destroyed) {
       // As undici's destroyed agent answers, without loading undici for it.
-      handler.onResponseError?.(NEVER_STARTED, new HttpError('UND_ERR_DESTROYED', 'The client is destroyed'));
+      failUnstarted(handler, destroyedError());
       return false;
     }
     const origin = originOf(opts);
@@ -102,10 +99,10 @@ class PlainHttpRouter {
             agent.dispatch(opts, handler);
           } catch (error) {
             // A request undici refuses outright: told as an answer would be, not thrown into the void.
-            handler.onResponseError?.(NEVER_STARTED, error as Error);
+            failUnstarted(handler, error as Error);
           }
         },
-        (error: unknown) => handler.onResponseError?.(NEVER_STARTED, error as Error),
+        (error: unknown) => failUnstarted(handler, error as Error),
       );
       return true;
     }

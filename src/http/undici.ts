@@ -8,8 +8,8 @@
  * request methods that the index adds to every dispatcher), so it is loaded when one is
  * configured. undici is pinned to one major version; the tests fail at once if these paths move.
  */
-import { createRequire } from 'node:module';
 import type { Agent, Pool } from 'undici';
+import { loadLater } from '../utils/load-later.js';
 
 export interface AgentParts {
   Agent: typeof Agent;
@@ -21,6 +21,4 @@ export async function agentParts(): Promise<AgentParts> {
   return { Agent: agent.default, Pool: pool.default };
 }
 
-export function wholeUndici(): typeof import('undici') {
-  return createRequire(import.meta.url)('undici') as typeof import('undici');
-}
+export const wholeUndici = loadLater<typeof import('undici')>('undici');

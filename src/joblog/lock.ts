@@ -2,6 +2,7 @@ import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os';
 import { JoblogLockedError } from '../errors/errors.js';
 import { sleep } from '../utils/sleep.js';
+import { temporaryName } from '../utils/temporary-name.js';
 
 /**
  * One process at a time per joblog: `<joblog>.lock` holds the owner's pid and host. A lock whose
@@ -80,9 +81,7 @@ function parseHolder(text: string): Holder | undefined {
  * created exclusively and then written, as well as it can be done there.
  */
 async function createExclusively(path: string, token: string): Promise<boolean> {
-  // Unique by the pid; the random part is for pids that repeat across hosts sharing the folder,
-  // which needs no cryptographic randomness (nor Node's crypto module loaded for it).
-  const temporary = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 10)}`;
+  const temporary = temporaryName(path);
   await writeFile(temporary, token, { mode: 0o600, flag: 'wx' });
   try {
     await link(temporary, path);

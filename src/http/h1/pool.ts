@@ -1,6 +1,6 @@
 import { Fifo } from '../../utils/fifo.js';
 import { Connection, type ConnectionOptions, type Exchange } from './connection.js';
-import { HttpError } from './http-error.js';
+import { destroyedError, failUnstarted } from './unstarted.js';
 
 export interface PoolOptions extends ConnectionOptions {
   /** Connections at most (the host limit). */
@@ -27,7 +27,7 @@ export class H1Pool {
     private readonly options: PoolOptions,
   ) {}
 
-  /** Queues a request (never after destroy(): http/agent.ts sends those to undici's destroyed agent). */
+  /** Queues a request (never after destroy(): http/agent.ts answers those itself). */
   dispatch(exchange: Exchange): void {
     this.#queue.push(exchange);
     this.#pump();
@@ -36,8 +36,8 @@ export class H1Pool {
   /** Closes every connection now; requests under way or waiting fail with `error`. */
   destroy(error?: Error): void {
     this.#destroyed = true;
-    const reason = error ?? new HttpError('UND_ERR_DESTROYED', 'the dispatcher was destroyed');
-    for (let waiting = this.#next(); waiting; waiting = this.#next()) waiting.handler.onResponseError?.(closedController, reason);
+    const reason = error ?? destroyedError();
+    for (let waiting = this.#next(); waiting; waiting = this.#next()) failUnstarted(waiting.handler, reason);
     for (const connection of [...this.#connections]) connection.destroy(reason);
     this.#idle.length = 0;
   }
@@ -76,6 +76,3 @@ export class H1Pool {
     },
   };
 }
-
-/** The controller handed with the error to a request still waiting when the pool is destroyed. */
-const closedController = { aborted: true, paused: false, reason: null, abort() {}, pause() {}, resume() {} };

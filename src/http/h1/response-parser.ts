@@ -83,22 +83,17 @@ export class ResponseParser {
           at = end;
           break;
         case 'chunk-size':
-          at = this.#line(buf, at, end, (line) => this.#chunkSize(line));
+          at = this.#line(buf, at, end, this.#onChunkSize);
           break;
         case 'chunk-data':
           at = this.#counted(buf, at, end);
           if (this.#left === 0) this.#state = 'chunk-end';
           break;
         case 'chunk-end':
-          at = this.#line(buf, at, end, (line) => {
-            if (line.length > 0) throw invalid('no CRLF after a chunk');
-            this.#state = 'chunk-size';
-          });
+          at = this.#line(buf, at, end, this.#onChunkEnd);
           break;
         case 'trailers':
-          at = this.#line(buf, at, end, (line) => {
-            if (line.length === 0) this.#finish();
-          });
+          at = this.#line(buf, at, end, this.#onTrailer);
           break;
         case 'done':
           // Bytes past a complete answer (a stray CRLF, say): the answer stands, as undici
@@ -231,13 +226,21 @@ export class ResponseParser {
     this.keepAlive = false;
   }
 
-  #chunkSize(line: string): void {
+  // What each line of the chunked coding means: functions made once, not for every piece fed.
+  readonly #onChunkSize = (line: string): void => {
     const semicolon = line.indexOf(';');
     const size = (semicolon === -1 ? line : line.slice(0, semicolon)).trim();
     if (!/^[0-9A-Fa-f]{1,12}$/.test(size)) throw invalid('invalid chunk size');
     this.#left = parseInt(size, 16);
     this.#state = this.#left === 0 ? 'trailers' : 'chunk-data';
-  }
+  };
+  readonly #onChunkEnd = (line: string): void => {
+    if (line.length > 0) throw invalid('no CRLF after a chunk');
+    this.#state = 'chunk-size';
+  };
+  readonly #onTrailer = (line: string): void => {
+    if (line.length === 0) this.#finish();
+  };
 
   /** Collects one CRLF-ended line (it may span pieces) and hands it over without the CRLF. */
   #line(buf: Buffer, at: number, end: number, take: (line: string) => void): number {
