@@ -91,6 +91,35 @@ describe('ResponseParser', () => {
     expect(ends).toBe(0);
   });
 
+  it('keys fields by lower-case name, values without the spaces and tabs around them; names of Object.prototype are plain fields', () => {
+    const heads: ResponseHeaders[] = [];
+    const parser = new ResponseParser({ onHead: (_status, _text, headers) => heads.push(headers), onBody: () => undefined, onEnd: () => undefined });
+    const response = Buffer.from(
+      'HTTP/1.1 200 OK\r\nContent-TYPE:\t text/plain \t\r\nX-Inner: a  b\r\nX-Empty:\r\n' +
+        'Constructor: one\r\nconstructor: two\r\n__proto__: three\r\nContent-Length: 2\r\n\r\nok',
+      'latin1',
+    );
+    // Twice on one parser: the second time the names come from what it remembers of the first.
+    for (let round = 0; round < 2; round++) {
+      parser.expect('GET');
+      parser.feed(response, 0, response.length);
+    }
+    for (const headers of heads) {
+      expect(headers).toEqual({ 'content-type': 'text/plain', 'x-inner': 'a  b', 'x-empty': '', constructor: ['one', 'two'], 'content-length': '2' });
+      expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    }
+    expect(heads).toHaveLength(2);
+  });
+
+  it('a field name refused once is refused again on the same connection', () => {
+    const parser = new ResponseParser({ onHead: () => undefined, onBody: () => undefined, onEnd: () => undefined });
+    const response = Buffer.from('HTTP/1.1 200 OK\r\nBad Name: value\r\nContent-Length: 0\r\n\r\n', 'latin1');
+    for (let round = 0; round < 2; round++) {
+      parser.expect('GET');
+      expect(() => parser.feed(response, 0, response.length)).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CONSTANT' }));
+    }
+  });
+
   it('passes informational heads before the final one; 204, 304 and HEAD answers have no body', () => {
     const early = parse(['HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']);
     expect(early.heads.map((head) => head.status)).toEqual([103, 200]);

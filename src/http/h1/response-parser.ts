@@ -20,6 +20,8 @@ export interface ResponseEvents {
 const MAX_HEAD_BYTES = 64 * 1024;
 /** A chunk-size line or a trailer line larger than this is refused. */
 const MAX_LINE_BYTES = 8 * 1024;
+/** Field names a parser remembers (see #fieldKeys). */
+const FIELD_KEYS_KEPT = 256;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 const CR = 0x0d;
@@ -45,6 +47,12 @@ export class ResponseParser {
   #ended = false;
   /** Whether the connection may carry another request after this response. */
   keepAlive = false;
+  /**
+   * Field names this connection's server has sent, checked and in lower case. A server sends the
+   * same few names in every response; checking and lower-casing each anew was most of the cost
+   * of parsing a head. Bounded, so that a server inventing names cannot grow it.
+   */
+  readonly #fieldKeys = new Map<string, string>();
 
   constructor(private readonly events: ResponseEvents) {}
 
@@ -162,46 +170,49 @@ export class ResponseParser {
   }
 
   #parseHead(text: string): void {
-    const lines = text.split('\r\n');
-    const status = STATUS_LINE.exec(lines[0]!);
-    if (!status) throw invalid('invalid status line');
-    const statusCode = Number(status[2]);
+    let lineEnd = text.indexOf('\r\n');
+    if (lineEnd === -1) lineEnd = text.length;
+    const { statusCode, statusText, http10 } = statusLine(text, lineEnd);
     const headers: ResponseHeaders = {};
     let lengths: string[] | undefined;
     let codings: string | undefined;
-    let close = status[1] === '0';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw invalid('invalid header line');
-      const name = line.slice(0, colon);
-      if (!TOKEN.test(name)) throw invalid('invalid header name');
-      const value = line.slice(colon + 1).trim();
-      const key = name.toLowerCase();
+    let close = http10;
+    while (lineEnd < text.length) {
+      const lineStart = lineEnd + 2;
+      lineEnd = text.indexOf('\r\n', lineStart);
+      if (lineEnd === -1) lineEnd = text.length;
+      const colon = text.indexOf(':', lineStart);
+      if (colon <= lineStart || colon >= lineEnd) throw invalid('invalid header line');
+      const key = this.#fieldKey(text.slice(lineStart, colon));
+      const value = withoutOws(text, colon + 1, lineEnd);
+      // What the object has under the key already: a value of this head, or for `constructor`
+      // or `__proto__`, Object.prototype's, which is written over (or, for `__proto__`, ignored).
       const had = headers[key];
-      if (had === undefined) headers[key] = value;
-      else if (typeof had === 'string') headers[key] = [had, value];
-      else had.push(value);
+      if (typeof had === 'string') headers[key] = [had, value];
+      else if (Array.isArray(had)) had.push(value);
+      else headers[key] = value;
       switch (key) {
         case 'content-length':
-          (lengths ??= []).push(...value.split(',').map((v) => v.trim()));
+          lengths ??= [];
+          if (value.includes(',')) for (const part of value.split(',')) lengths.push(part.trim());
+          else lengths.push(value);
           break;
         case 'transfer-encoding':
           codings = codings ? `${codings},${value}` : value;
           break;
         case 'connection':
           if (/(?:^|,)\s*close\s*(?:,|$)/i.test(value)) close = true;
-          else if (status[1] === '0' && /(?:^|,)\s*keep-alive\s*(?:,|$)/i.test(value)) close = false;
+          else if (http10 && /(?:^|,)\s*keep-alive\s*(?:,|$)/i.test(value)) close = false;
           break;
       }
     }
     if (statusCode < 200) {
       if (statusCode === 101) throw invalid('unexpected protocol switch');
-      this.events.onHead(statusCode, status[3] ?? '', headers);
+      this.events.onHead(statusCode, statusText, headers);
       return; // the final head follows
     }
     this.keepAlive = !close;
-    this.events.onHead(statusCode, status[3] ?? '', headers);
+    this.events.onHead(statusCode, statusText, headers);
     if (this.#noBody || statusCode === 204 || statusCode === 304) return this.#finish();
     if (codings !== undefined) {
       if (lengths) throw invalid('both Transfer-Encoding and Content-Length');
@@ -224,6 +235,16 @@ export class ResponseParser {
     }
     this.#state = 'close';
     this.keepAlive = false;
+  }
+
+  /** The lower-case key of a field name, which must be a token. */
+  #fieldKey(name: string): string {
+    const known = this.#fieldKeys.get(name);
+    if (known !== undefined) return known;
+    if (!TOKEN.test(name)) throw invalid('invalid header name');
+    const key = name.toLowerCase();
+    if (this.#fieldKeys.size < FIELD_KEYS_KEPT) this.#fieldKeys.set(name, key);
+    return key;
   }
 
   // What each line of the chunked coding means: functions made once, not for every piece fed.
@@ -261,6 +282,24 @@ export class ResponseParser {
     take(line);
     return lf + 1;
   }
+}
+
+/** The status line, `text[0, end)`: `HTTP/1.x NNN reason`. */
+function statusLine(text: string, end: number): { statusCode: number; statusText: string; http10: boolean } {
+  const status = STATUS_LINE.exec(text.slice(0, end));
+  if (!status) throw invalid('invalid status line');
+  return { statusCode: Number(status[2]), statusText: status[3] ?? '', http10: status[1] === '0' };
+}
+
+/** `text[start, end)` without the optional whitespace (spaces and tabs) around a field value. */
+function withoutOws(text: string, start: number, end: number): string {
+  while (start < end && isOws(text.charCodeAt(start))) start++;
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 function invalid(message: string): HttpError {
