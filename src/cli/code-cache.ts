@@ -106,13 +106,22 @@ export function defaultCacheDir(): string {
  * - Without user ids (Windows) the folder's owner cannot be checked: no cache.
  */
 function cacheFileFor(file: string, bundle: Stats, cacheDir: string): string | undefined {
-  if (process.getuid === undefined || !ownFolder(cacheDir)) return undefined;
+  if (cacheTurnedOff() || process.getuid === undefined || !ownFolder(cacheDir)) return undefined;
   // Node's and V8's options, not the text of a `-e` script (which follows its option).
   const options = process.execArgv.filter((arg) => arg.startsWith('--'));
   const setting = `${file}\n${options.join(' ')}\n${process.env.NODE_OPTIONS ?? ''}`;
   // A 32-bit hash: a name, not a defence (crypto would cost more to load than the cache saves).
   const prefix = `${basename(file)}-${hash32(setting).toString(16)}-${process.versions.v8}-${process.arch}`;
   return join(cacheDir, `${prefix}-${bundle.ino}-${bundle.size}-${Math.trunc(bundle.ctimeMs)}.v8`);
+}
+
+/**
+ * Node's own switch for its compile cache, `NODE_DISABLE_COMPILE_CACHE=1`, turns dl's off too:
+ * someone who asks Node not to run code from a cache (to measure a cold start, to rule the
+ * cache out while chasing a fault) means dl's as well. Nothing is then read, written or made.
+ */
+function cacheTurnedOff(): boolean {
+  return Boolean(process.env.NODE_DISABLE_COMPILE_CACHE);
 }
 
 /**

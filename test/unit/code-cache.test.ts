@@ -18,14 +18,14 @@ interface Loaded {
  * Loads `file` through the code cache in `cacheDir` in a fresh Node process, calls its `more()`
  * if asked (as a run doing more than the last), then saves as a run of `ranForMs` would.
  */
-function load(file: string, cacheDir: string, ranForMs = 100, more = false): Loaded {
+function load(file: string, cacheDir: string, ranForMs = 100, more = false, env: NodeJS.ProcessEnv = process.env): Loaded {
   const script = `
     const { requireWithCodeCache } = await import(${JSON.stringify(codeCache)});
     const loaded = requireWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)});
     if (${more}) loaded.exports.more();
     loaded.save(${ranForMs});
     console.log(JSON.stringify({ fromCache: loaded.fromCache, value: loaded.exports.value() }));`;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as Loaded;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env })) as Loaded;
 }
 
 /**
@@ -66,6 +66,24 @@ describe('requireWithCodeCache', () => {
       // A cache that was used is not written again.
       expect(statSync(join(cache, saved!)).mtimeMs).toBe(written);
       expect(statSync(cache).mode & 0o777).toBe(0o700);
+    });
+  });
+
+  it('reads, writes and makes nothing under NODE_DISABLE_COMPILE_CACHE, as Node does for its own cache', async () => {
+    await withTempDir(async (dir) => {
+      const { file, cache } = bundleIn(dir, 'off');
+      const off = { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' };
+      expect(load(file, cache, 100, false, off)).toEqual({ fromCache: false, value: { name: 'off', file, requires: 'function', strict: false } });
+      expect(() => statSync(cache)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+
+      // A cache made by an earlier run is left alone: not run from, not replaced.
+      load(file, cache);
+      const [saved] = cacheFiles(cache);
+      const before = readFileSync(join(cache, saved!));
+      expect(load(file, cache, 100, true, off).fromCache).toBe(false);
+      expect(cacheFiles(cache)).toEqual([saved]);
+      expect(readFileSync(join(cache, saved!))).toEqual(before);
+      expect(load(file, cache).fromCache).toBe(true);
     });
   });
 
