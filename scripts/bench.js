@@ -137,20 +137,25 @@ function countFiles(dir) {
   return existsSync(dir) ? readdirSync(dir).filter((name) => !name.startsWith('.')).length : 0;
 }
 
-/** Each tool once per run, in a rotating order; medians over the runs. */
+/**
+ * Each tool once per run, in a rotating order; medians over the runs. A first round is not
+ * counted: whoever went first paid for what the others then found ready (the served files
+ * read into the page cache, which took 2.5-3 s of the first 4 x 256 MiB run; the code cache of
+ * a freshly built dl), and the rotation put dl first.
+ */
 function compare(tools, runs, expectFiles) {
   const samples = new Map(tools.map((t) => [t.name, []]));
-  for (let run = 0; run < runs; run++) {
+  for (let run = -1; run < runs; run++) {
     for (let k = 0; k < tools.length; k++) {
-      const tool = tools[(run + k) % tools.length];
+      const tool = tools[(Math.max(run, 0) + k) % tools.length];
       const dest = join(work, 'out', tool.name);
       rmSync(dest, { recursive: true, force: true });
       mkdirSync(dest, { recursive: true });
       const m = measure(tool.cmd, tool.args(dest), dest);
       const files = countFiles(dest);
       if (expectFiles !== undefined && files !== expectFiles) log(`  ${tool.name}: ${files} files, expected ${expectFiles} (exit ${m.code}) ${m.stderr}`);
-      samples.get(tool.name).push(m);
-      log(`  run ${run + 1} ${tool.name.padEnd(6)} ${m.wall.toFixed(2)} s  ${m.rss.toFixed(0)} MB`);
+      if (run >= 0) samples.get(tool.name).push(m);
+      log(`  ${run < 0 ? 'warm-up' : `run ${run + 1}`} ${tool.name.padEnd(6)} ${m.wall.toFixed(2)} s  ${m.rss.toFixed(0)} MB`);
       rmSync(dest, { recursive: true, force: true });
     }
   }
@@ -391,7 +396,7 @@ const lines = [
   '',
   `Written by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}.`,
   `Peers: ${version('curl')}; ${version('wget2')}; ${version('aria2c')}; server ${String(spawnSync('nginx', ['-v']).stderr).trim()} on 127.0.0.1, 4 ports.`,
-  `Median of ${config.runs} run(s) per tool, tools taking turns run by run. Ratios are dl's time over the peer's in the same run. CPU is user + system time over all of a tool's threads; nginx runs on the same 2 cores, so a tool's CPU time slows everyone's wall time. Scale: median time and highest peak RSS of ${quick ? 1 : 3} run(s) at a million jobs, one run at ten million.`,
+  `Median of ${config.runs} run(s) per tool, after one round not counted (page cache, code cache), tools taking turns run by run. Ratios are dl's time over the peer's in the same run. CPU is user + system time over all of a tool's threads; nginx runs on the same 2 cores, so a tool's CPU time slows everyone's wall time. Scale: median time and highest peak RSS of ${quick ? 1 : 3} run(s) at a million jobs, one run at ten million.`,
   '',
 ];
 /** The cells a timed run fills in every table. */
