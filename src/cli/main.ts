@@ -14,13 +14,16 @@ const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write
 /** After Ctrl+C or SIGTERM, the process exits within this long whatever is still closing. */
 const SHUTDOWN_GRACE_MS = 1500;
 
+function reportRejection(reason: unknown): void {
+  process.stderr.write(`dl: internal error: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+  process.exitCode = EXIT.failed;
+}
+
 /** Runs the dl command line and returns the exit code; never throws for a person's mistake. */
 export async function main(argv: readonly string[]): Promise<number> {
-  // A promise nobody awaited must not print a stack trace at a user; say it in one line.
-  process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`dl: internal error: ${reason instanceof Error ? reason.message : String(reason)}\n`);
-    process.exitCode = EXIT.failed;
-  });
+  // A promise nobody awaited must not print a stack trace at a user; say it in one line. Once per
+  // process: a caller that runs main() again must not pile up listeners.
+  if (!process.listeners('unhandledRejection').includes(reportRejection)) process.on('unhandledRejection', reportRejection);
   const program = buildProgram();
   try {
     program.parse([...argv]);
