@@ -217,7 +217,7 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
 }
 
 /** Most runs hash nothing. */
-const crypto = loadLater<typeof import('node:crypto')>('node:crypto');
+const nodeCrypto = loadLater<typeof import('node:crypto')>('node:crypto');
 
 type Hashes = ReadonlyArray<readonly [DigestName, Hash]>;
 const NO_HASHES: Hashes = [];
@@ -227,7 +227,7 @@ function hashesFor(target: PartTarget): Hashes {
   const { digests = [], expect } = target;
   if (digests.length === 0 && !expect) return NO_HASHES;
   const names = new Set<DigestName>([...digests, ...(expect ? [expect.algorithm] : [])]);
-  const { createHash } = crypto();
+  const { createHash } = nodeCrypto();
   return [...names].map((name) => [name, createHash(name)] as const);
 }
 

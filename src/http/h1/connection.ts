@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { HEADER_NAME } from '../header-line.js';
 import { HttpError } from './http-error.js';
 import { ReadBuffer } from './read-buffer.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
@@ -27,7 +28,6 @@ export interface ConnectionEvents {
 /** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
 const IDLE_MS = 4_000;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Headers that are the connection's to set, refused from callers as undici refuses them. */
 const CONNECTION_HEADERS = new Set(['connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'content-length']);
 

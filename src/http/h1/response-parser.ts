@@ -1,3 +1,4 @@
+import { HEADER_NAME } from '../header-line.js';
 import { HttpError } from './http-error.js';
 
 /** Response header fields by lower-case name, as undici hands them to a dispatch handler. */
@@ -22,7 +23,6 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_LINE_BYTES = 8 * 1024;
 /** Field names a parser remembers (see #fieldKeys). */
 const FIELD_KEYS_KEPT = 256;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -241,7 +241,7 @@ export class ResponseParser {
   #fieldKey(name: string): string {
     const known = this.#fieldKeys.get(name);
     if (known !== undefined) return known;
-    if (!TOKEN.test(name)) throw invalid('invalid header name');
+    if (!HEADER_NAME.test(name)) throw invalid('invalid header name');
     const key = name.toLowerCase();
     if (this.#fieldKeys.size < FIELD_KEYS_KEPT) this.#fieldKeys.set(name, key);
     return key;
