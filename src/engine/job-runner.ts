@@ -64,16 +64,18 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
     // The version of what the .part file holds, if it can be resumed.
     let resume: Validator | undefined = job.resume;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await deps.limits.run(
-        job.host,
-        job.site,
-        async (): Promise<Outcome> => {
-          if (deps.signal.aborted) return { error: new AbortedError() };
+      // The slots are held only while this attempt transfers; taken without a promise when free.
+      const pending = deps.limits.acquire(job.host, job.site, deps.signal);
+      const held = pending instanceof Promise ? await pending : pending;
+      let outcome: Outcome;
+      try {
+        if (deps.signal.aborted) outcome = { error: new AbortedError() };
+        else {
           deps.emit({ type: 'start', seq, url, attempt });
           const progress: TransferProgress = { bytes: 0, total: undefined };
           deps.active.set(seq, { seq, url, progress });
           try {
-            return {
+            outcome = {
               result: await transfer(job, deps.transfer, progress, resume, ({ offset, validator }) => {
                 resume = validator;
                 // One shape, undefined fields left out by the encoder: spreads here cost a microsecond.
@@ -90,25 +92,36 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
             };
           } catch (thrown) {
             const error = classify(thrown, deps.signal, deps.timeouts);
-            if (error instanceof AbortedError || (error instanceof LocalError && error.fatal)) return { error };
-            // Decided while the host slot is still held, so that a cooldown the server asked for
-            // is in place before any other job of the host can take the slot.
-            const decision = deps.retry.decide(attempt, error);
-            if (decision.retry && decision.hostCooldown) deps.limits.coolDown(job.host, Date.now() + decision.delayMs);
-            return { error, decision, message: describe(error, progress.bytes) };
+            if (error instanceof AbortedError || (error instanceof LocalError && error.fatal)) outcome = { error };
+            else {
+              // Decided while the host slot is still held, so that a cooldown the server asked for
+              // is in place before any other job of the host can take the slot.
+              const decision = deps.retry.decide(attempt, error);
+              if (decision.retry && decision.hostCooldown) deps.limits.coolDown(job.host, Date.now() + decision.delayMs);
+              outcome = { error, decision, message: describe(error, progress.bytes) };
+            }
           } finally {
             deps.active.delete(seq);
           }
-        },
-        deps.signal,
-      );
+        }
+      } finally {
+        deps.limits.release(held);
+      }
       if ('result' in outcome) {
         const { result } = outcome;
-        const sha256 = result.sha256 === undefined ? {} : { sha256: result.sha256 };
-        deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status, ...sha256 });
+        // Two literals rather than a spread of an optional field: one object each, no copy.
+        if (result.sha256 === undefined) {
+          deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status });
+        } else {
+          deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status, sha256: result.sha256 });
+        }
         deps.tally.done++;
         deps.tally.bytes += result.bytes;
-        deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status, ...sha256 });
+        if (result.sha256 === undefined) {
+          deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status });
+        } else {
+          deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status, sha256: result.sha256 });
+        }
         return;
       }
       const { error, decision } = outcome;

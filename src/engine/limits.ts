@@ -1,6 +1,14 @@
 import { sleep } from '../utils/sleep.js';
 import { Gate } from './gate.js';
 
+/** The slots one attempt holds (Limits.acquire), given back with Limits.release. */
+export interface HeldSlots {
+  readonly host: string;
+  readonly site: string;
+  readonly hostGate: Gate;
+  readonly siteGate: Gate;
+}
+
 export interface LimitOptions {
   global: number;
   perHost: number;
@@ -31,11 +39,46 @@ export class Limits {
   }
 
   /**
-   * Runs `task` holding a slot of its host, its site and the global pool, after any cooldown of
-   * the host. When `signal` aborts, waiting for a cooldown ends early (the task then decides).
-   * Slots that are free are taken without a wait (see Gate).
+   * Runs `task` holding a slot of its host, its site and the global pool (see acquire).
    */
   async run<T>(host: string, site: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const pending = this.acquire(host, site, signal);
+    const held = pending instanceof Promise ? await pending : pending;
+    try {
+      return await task();
+    } finally {
+      this.release(held);
+    }
+  }
+
+  /**
+   * Takes a slot of the host, its site and the global pool, after any cooldown of the host; the
+   * slots are given back with release(). When `signal` aborts, waiting for a cooldown ends early
+   * (the caller then decides). Slots that are free are taken without a wait (see Gate), and
+   * without a promise: a job whose slots are free (most jobs of a bulk run) gets them at once.
+   */
+  acquire(host: string, site: string, signal?: AbortSignal): HeldSlots | Promise<HeldSlots> {
+    if (this.cooldowns.size > 0) return this.acquireCooling(host, site, signal);
+    const hostGate = gateOf(this.hosts, host, this.hostLimit(host));
+    const wait = hostGate.take();
+    if (!wait) return this.takeRest(host, site, hostGate);
+    return wait.then(() => {
+      // The host may have been cooled down while this job waited for its slot.
+      if (this.coolingFor(host) === 0 || signal?.aborted) return this.takeRest(host, site, hostGate);
+      giveBack(this.hosts, host, hostGate);
+      return this.acquireCooling(host, site, signal);
+    });
+  }
+
+  /** Gives back the slots acquire() took, widest first. */
+  release(held: HeldSlots): void {
+    this.global.give();
+    giveBack(this.sites, held.site, held.siteGate);
+    giveBack(this.hosts, held.host, held.hostGate);
+  }
+
+  /** acquire() while some host cools down: its cooldown is waited out before and after its slot. */
+  private async acquireCooling(host: string, site: string, signal?: AbortSignal): Promise<HeldSlots> {
     let hostGate: Gate;
     for (;;) {
       const cooling = this.coolingFor(host);
@@ -48,19 +91,22 @@ export class Limits {
       if (this.coolingFor(host) === 0 || signal?.aborted) break;
       giveBack(this.hosts, host, hostGate);
     }
+    return this.takeRest(host, site, hostGate);
+  }
+
+  /** With the host slot held: the site's, then the global one. */
+  private takeRest(host: string, site: string, hostGate: Gate): HeldSlots | Promise<HeldSlots> {
     const siteGate = gateOf(this.sites, site, this.siteLimit(site));
+    const held: HeldSlots = { host, site, hostGate, siteGate };
     // A gate's wait never rejects: once the host slot is held, nothing before the task can throw.
     const siteWait = siteGate.take();
-    if (siteWait) await siteWait;
-    const globalWait = this.global.take();
-    if (globalWait) await globalWait;
-    try {
-      return await task();
-    } finally {
-      this.global.give();
-      giveBack(this.sites, site, siteGate);
-      giveBack(this.hosts, host, hostGate);
-    }
+    if (siteWait) return siteWait.then(() => this.takeGlobal(held));
+    return this.takeGlobal(held);
+  }
+
+  private takeGlobal(held: HeldSlots): HeldSlots | Promise<HeldSlots> {
+    const wait = this.global.take();
+    return wait ? wait.then(() => held) : held;
   }
 
   /**

@@ -114,18 +114,35 @@ export interface Written {
  * only after `.part` holds it: a crash can lose the record, but never leave one describing bytes
  * of another version.
  */
-export async function writeBody(body: ResponseBody, target: PartTarget): Promise<Written> {
+export function writeBody(body: ResponseBody, target: PartTarget): Promise<Written> {
   const { progress } = target;
   progress.bytes = target.from;
   progress.total = target.total;
-  const hashes = hashesFor(target);
+  let hashes: Hashes;
+  try {
+    hashes = hashesFor(target);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  // A resumed file's digest starts with the bytes already in .part (the body is held meanwhile).
+  // Not an async function: most bodies have no digest to start, and the promise of an async
+  // function that returns one costs two more microtask turns.
+  if (hashes.length > 0 && target.from > 0) return hashPart(target, hashes).then(() => writeHashed(body, target, hashes));
+  return writeHashed(body, target, hashes);
+}
+
+/** Feeds the bytes already in `.part` to the hashes of a resumed body. */
+async function hashPart(target: PartTarget, hashes: Hashes): Promise<void> {
+  for await (const chunk of createReadStream(target.part, { end: target.from - 1 })) {
+    for (const [, hash] of hashes) hash.update(chunk as Buffer);
+  }
+}
+
+function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Promise<Written> {
+  const { progress } = target;
   const update = (chunk: Buffer): void => {
     for (const [, hash] of hashes) hash.update(chunk);
   };
-  // A resumed file's digest starts with the bytes already in .part (the body is held meanwhile).
-  if (hashes.length > 0 && target.from > 0) {
-    for await (const chunk of createReadStream(target.part, { end: target.from - 1 })) update(chunk as Buffer);
-  }
   /** The digests, or the checksum error that keeps the file from its final name. */
   const finish = (): Written | ChecksumError => {
     const digests: Written['digests'] = {};
@@ -207,10 +224,18 @@ export async function writeBody(body: ResponseBody, target: PartTarget): Promise
         const written = finish();
         if (written instanceof ChecksumError) return reject(written);
         target.onStart({ offset: 0, validator: undefined });
-        writeWhole(target.part, target.final, chunks).then(() => {
+        const whole = (): void => {
           for (const chunk of chunks) giveBack(chunk);
           resolve(written);
-        }, reject);
+        };
+        let writing: Promise<void> | undefined;
+        try {
+          writing = writeWhole(target.part, target.final, chunks);
+        } catch (error) {
+          return reject(error);
+        }
+        if (writing) writing.then(whole, reject);
+        else whole();
       },
     });
   });
@@ -280,12 +305,14 @@ let asyncWrites = 0;
 const PROBE_EVERY = 256;
 const SHARE_WEIGHT = 1 / 32;
 
-async function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void> {
+/**
+ * Writes a whole body and gives it its final name: synchronously (returns nothing, or throws)
+ * while this disk answers quickly, else through the thread pool (returns the promise of it).
+ */
+function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void> | undefined {
   const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   if (slowShare > 0.5 && ++asyncWrites % PROBE_EVERY !== 0) {
-    await writeFresh(part, data);
-    await rename(part, final);
-    return;
+    return writeFresh(part, data).then(() => rename(part, final));
   }
   const started = process.hrtime.bigint();
   const fd = openFresh(part);
@@ -297,6 +324,7 @@ async function writeWhole(part: string, final: string, chunks: Buffer[]): Promis
   renameSync(part, final);
   const slow = Number(process.hrtime.bigint() - started) > SYNC_BUDGET_NS ? 1 : 0;
   slowShare += (slow - slowShare) * SHARE_WEIGHT;
+  return undefined;
 }
 
 /** Writes `data` to a new file at `path` (see openFresh), through the thread pool. */

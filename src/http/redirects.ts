@@ -24,7 +24,28 @@ export async function exchangeFollowing(
   signal: AbortSignal,
   maxRedirections: number,
 ): Promise<ResponseHead> {
-  let response = await exchange(dispatcher, url, headers, signal);
+  const response = await exchange(dispatcher, url, headers, signal);
+  return isRedirect(response.statusCode) ? followRedirects(dispatcher, url, headers, signal, maxRedirections, response) : response;
+}
+
+/** Whether an answer may be a redirect to follow (followRedirects decides). */
+export function isRedirect(statusCode: number): boolean {
+  return REDIRECTS.has(statusCode);
+}
+
+/**
+ * exchangeFollowing() once the first answer is in: a caller that checks isRedirect() first
+ * spends no async function and no promise on the answers that are not redirects.
+ */
+export async function followRedirects(
+  dispatcher: Pick<Dispatcher, 'dispatch'>,
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  maxRedirections: number,
+  first: ResponseHead,
+): Promise<ResponseHead> {
+  let response = first;
   let next = followable(url, response);
   if (!next) return response;
   const seen = new Set([url.href]);
