@@ -122,8 +122,10 @@ export async function transfer(
       out = job.claimed.out;
       finalPath = resolveInside(ctx.destdir, out);
     }
-    const dir = dirname(finalPath);
-    if (!ctx.madeDirs.has(dir)) {
+    // A name without a folder part goes straight into the destination folder, which run() made:
+    // no dirname() and no lookup of a fresh string for most jobs of a bulk run.
+    const dir = out.includes('/') ? dirname(finalPath) : ctx.destdir;
+    if (dir !== ctx.destdir && !ctx.madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       await assertRealFolderInside(ctx.destdir, dir);
       ctx.madeDirs.add(dir);
