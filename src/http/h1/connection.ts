@@ -84,7 +84,21 @@ export class Connection {
   /** Requests this connection has completed: a failure before any answer on a reused one is retried. */
   #served = 0;
   #paused = false;
+  /**
+   * One timer per connection, moved lazily: a phase sets its deadline, and the timer is only
+   * set anew when the deadline comes before the time it fires. A timer that fires early finds
+   * the deadline moved and waits out the rest. Three setTimeout/clearTimeout pairs per request
+   * (head, body, idle) cost more than the request's own parsing.
+   */
   #timer: NodeJS.Timeout | undefined;
+  /** When #timer fires (performance.now() ms). */
+  #timerAt = 0;
+  /** When the current phase times out (performance.now() ms); Infinity: no timeout armed. */
+  #deadline = Infinity;
+  /** The current phase's timeout, for refreshing it. */
+  #phaseMs = 0;
+  /** What the current phase's timeout fails the request with; undefined: the connection is closed quietly. */
+  #expired: (() => Error) | undefined;
   #phase: Phase = 'connect';
   #idleMs = IDLE_MS;
   /** The Host header's value. */
@@ -191,7 +205,7 @@ export class Connection {
       return false;
     }
     this.#answered = true;
-    if (this.#phase === 'body') this.#timer?.refresh();
+    if (this.#phase === 'body') this.#refresh();
     try {
       this.#parser.feed(buf, 0, bytes);
     } catch (error) {
@@ -206,7 +220,7 @@ export class Connection {
     if (!exchange) return; // aborted from within this read
     if (statusCode < 200) {
       // Informational: the answer follows, with the headers timeout counted afresh.
-      this.#timer?.refresh();
+      this.#refresh();
       return;
     }
     this.#armBody();
@@ -277,6 +291,8 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#disarm();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#socket.destroy();
     this.#reads.close();
     const taken = this.#take();
@@ -291,22 +307,42 @@ export class Connection {
     this.#arm('body', this.options.bodyTimeoutMs, () => new HttpError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'));
   }
 
-  /** One timer per connection: connect, then headers, then body silence, then idle. */
+  /** One timeout per connection: connect, then headers, then body silence, then idle. */
   #arm(phase: Phase, ms: number, error: (() => Error) | undefined): void {
     this.#phase = phase;
-    this.#disarm();
-    if (phase === 'body' && this.#paused) return;
-    if (ms <= 0 || !Number.isFinite(ms)) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (error) this.destroy(error());
-      else this.#socket.destroy();
-    }, ms).unref();
+    this.#expired = error;
+    this.#phaseMs = ms;
+    if ((phase === 'body' && this.#paused) || ms <= 0 || !Number.isFinite(ms)) this.#deadline = Infinity;
+    else this.#setDeadline(performance.now() + ms);
   }
 
-  #disarm(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+  /** The armed timeout counted afresh from now, as Timeout#refresh() does. */
+  #refresh(): void {
+    if (this.#deadline !== Infinity) this.#setDeadline(performance.now() + this.#phaseMs);
+  }
+
+  #setDeadline(at: number): void {
+    this.#deadline = at;
+    if (this.#timer !== undefined) {
+      if (this.#timerAt <= at) return; // fires first, then waits out the rest (#onTimer)
+      clearTimeout(this.#timer);
+    }
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(at - performance.now()))).unref();
+  }
+
+  readonly #onTimer = (): void => {
     this.#timer = undefined;
+    if (this.#closed || this.#deadline === Infinity) return;
+    if (performance.now() < this.#deadline) return this.#setDeadline(this.#deadline);
+    this.#deadline = Infinity;
+    const error = this.#expired;
+    if (error) this.destroy(error());
+    else this.#socket.destroy();
+  };
+
+  #disarm(): void {
+    this.#deadline = Infinity;
   }
 }
 
