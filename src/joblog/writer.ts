@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { encodeRecord } from './encode.js';
+import { encodeInto, encodeRecord, roomFor } from './encode.js';
 import type { JoblogRecord } from './records.js';
 
 /** How often buffered records are written and fsynced, and how much may wait in memory. */
@@ -55,13 +55,21 @@ export class JoblogWriter {
   }
 
   append(record: JoblogRecord): number {
-    const line = encodeRecord(record);
     const offset = this.end;
     // After a failed write the run is stopping; buffering more would only grow memory.
     if (this.failure) return offset;
-    // A UTF-16 unit takes at most 3 bytes in UTF-8.
-    if (this.block.length - this.used < line.length * 3) this.nextBlock(line.length * 3);
-    const bytes = this.block.write(line, this.used);
+    // The common records go straight into the block (encodeInto); the others as a line of text.
+    const room = roomFor(record);
+    if (room > 0 && this.block.length - this.used < room) this.nextBlock(room);
+    const end = room > 0 ? encodeInto(record, this.block, this.used) : -1;
+    let bytes: number;
+    if (end >= 0) bytes = end - this.used;
+    else {
+      const line = encodeRecord(record);
+      // A UTF-16 unit takes at most 3 bytes in UTF-8.
+      if (this.block.length - this.used < line.length * 3) this.nextBlock(line.length * 3);
+      bytes = this.block.write(line, this.used);
+    }
     this.used += bytes;
     this.bufferedBytes += bytes;
     this.end += bytes;
