@@ -60,8 +60,8 @@ export class JoblogWriter {
     if (this.failure) return offset;
     // The common records go straight into the block (encodeInto); the others as a line of text.
     const room = roomFor(record);
-    if (room > 0 && this.block.length - this.used < room) this.nextBlock(room);
-    const end = room > 0 ? encodeInto(record, this.block, this.used) : -1;
+    if (this.block.length - this.used < room) this.nextBlock(room);
+    const end = encodeInto(record, this.block, this.used);
     let bytes: number;
     if (end >= 0) bytes = end - this.used;
     else {

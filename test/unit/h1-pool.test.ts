@@ -114,6 +114,23 @@ describe('dl connections for plain http', () => {
     await expect(fetchBody(over, `${origin}/body`)).rejects.toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
   });
 
+  it('a body timeout counts silence, not the whole body: a body trickled for twice the timeout arrives', async () => {
+    const { origin } = await rawServer((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n');
+      let sent = 0;
+      const drip = setInterval(() => {
+        if (socket.destroyed || sent === 20) return clearInterval(drip);
+        socket.write('x');
+        sent++;
+      }, 30);
+    });
+    const over = transport(1, { connectMs: 10_000, headersMs: 300, idleMs: 300 });
+    const started = performance.now();
+    const { body } = await fetchBody(over, `${origin}/drip`);
+    expect(body.toString()).toBe('x'.repeat(20));
+    expect(performance.now() - started).toBeGreaterThan(300 * 2 - 100); // 20 x 30 ms of drips, so the timeout was moved
+  });
+
   it('no body timeout while the reader holds the body paused; a head trickled in still times out', async () => {
     const { origin } = await rawServer((socket, head) => {
       if (head.startsWith('GET /paused')) return void socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${400 * KiB}\r\n\r\n${'x'.repeat(400 * KiB)}`);

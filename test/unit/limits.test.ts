@@ -261,4 +261,21 @@ describe('Limits', () => {
     await Promise.all(runs);
     expect(tracker.maxRunning).toBe(1);
   });
+
+  it('acquire() hands free slots over at once, and the slot of a full host as a promise kept on release()', async () => {
+    const limits = new Limits(options({ perHost: 1 }));
+    const first = limits.acquire('a.test:80', 'a.test');
+    expect(first).not.toBeInstanceOf(Promise);
+    const second = limits.acquire('a.test:80', 'a.test');
+    expect(second).toBeInstanceOf(Promise);
+    let got = false;
+    void (second as Promise<unknown>).then(() => (got = true));
+    // Another host is not held up by the full one.
+    expect(limits.acquire('b.test:80', 'b.test')).not.toBeInstanceOf(Promise);
+    await drain();
+    expect(got).toBe(false);
+    limits.release(first as Exclude<typeof first, Promise<unknown>>);
+    await drain();
+    expect(got).toBe(true);
+  });
 });
