@@ -1,0 +1,1 @@
+{ "targets": [ { "target_name": "pump", "sources": ["pump.c"], "libraries": ["-lpthread"] } ] }
