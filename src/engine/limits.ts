@@ -58,7 +58,8 @@ export class Limits {
    * without a promise: a job whose slots are free (most jobs of a bulk run) gets them at once.
    */
   acquire(host: string, site: string, signal?: AbortSignal): HeldSlots | Promise<HeldSlots> {
-    if (this.cooldowns.size > 0) return this.acquireCooling(host, site, signal);
+    // Some host cooling down is no reason to take the slower path: only this host's cooldown is.
+    if (this.cooldowns.size > 0 && this.coolingFor(host) > 0) return this.acquireCooling(host, site, signal);
     const hostGate = gateOf(this.hosts, host, this.hostLimit(host));
     const wait = hostGate.take();
     if (!wait) return this.takeRest(host, site, hostGate);

@@ -17,27 +17,22 @@ const CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
  * a request in a run of small files. Each hop still goes through the dispatcher, so the cookie
  * jar sees each hop with its own origin and path.
  */
-export async function exchangeFollowing(
+export function exchangeFollowing(
   dispatcher: Pick<Dispatcher, 'dispatch'>,
   url: URL,
   headers: Record<string, string>,
   signal: AbortSignal,
   maxRedirections: number,
 ): Promise<ResponseHead> {
-  const response = await exchange(dispatcher, url, headers, signal);
-  return isRedirect(response.statusCode) ? followRedirects(dispatcher, url, headers, signal, maxRedirections, response) : response;
+  // Not an async function: most answers are no redirect, and they then cost no more than the
+  // exchange's own promise and this one step.
+  return exchange(dispatcher, url, headers, signal).then((response) =>
+    REDIRECTS.has(response.statusCode) ? followRedirects(dispatcher, url, headers, signal, maxRedirections, response) : response,
+  );
 }
 
-/** Whether an answer may be a redirect to follow (followRedirects decides). */
-export function isRedirect(statusCode: number): boolean {
-  return REDIRECTS.has(statusCode);
-}
-
-/**
- * exchangeFollowing() once the first answer is in: a caller that checks isRedirect() first
- * spends no async function and no promise on the answers that are not redirects.
- */
-export async function followRedirects(
+/** exchangeFollowing() once an answer that may be a redirect is in. */
+async function followRedirects(
   dispatcher: Pick<Dispatcher, 'dispatch'>,
   url: URL,
   headers: Record<string, string>,

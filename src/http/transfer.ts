@@ -8,8 +8,8 @@ import { writeBody, type TransferProgress, type TransferStart } from '../fs/part
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
 import type { NameClaim } from '../input/resolver.js';
 import { nameFromDisposition } from './disposition.js';
-import { exchange, type ResponseBody } from './exchange.js';
-import { followRedirects, isRedirect } from './redirects.js';
+import type { ResponseBody } from './exchange.js';
+import { exchangeFollowing } from './redirects.js';
 import { withDeadline } from '../utils/deadline.js';
 import { loadLater } from '../utils/load-later.js';
 import { first, ifRange, parseContentRange, sameVersion, validatorOf, type Validator } from './validator.js';
@@ -70,10 +70,7 @@ export async function transfer(
 
   let body: ResponseBody | undefined;
   try {
-    const sent = requestHeaders(ctx, job, offset, validator);
-    const answer = await exchange(ctx.dispatcher, job.url, sent, signal);
-    // Most answers are no redirect: no further async function for them (see followRedirects).
-    const response = isRedirect(answer.statusCode) ? await followRedirects(ctx.dispatcher, job.url, sent, signal, ctx.maxRedirections, answer) : answer;
+    const response = await exchangeFollowing(ctx.dispatcher, job.url, requestHeaders(ctx, job, offset, validator), signal, ctx.maxRedirections);
     body = response.body;
     const { statusCode, headers } = response;
     if (statusCode < 200 || statusCode > 299) {

@@ -131,6 +131,24 @@ describe('dl connections for plain http', () => {
     expect(performance.now() - started).toBeGreaterThan(300 * 2 - 100); // 20 x 30 ms of drips, so the timeout was moved
   });
 
+  it('a timeout past what setTimeout takes (24.8 days) neither fires at once nor wakes every millisecond', async () => {
+    const { origin } = await rawServer(() => undefined); // never answers
+    let warnings = 0;
+    const onWarning = (warning: Error) => void (warning.name === 'TimeoutOverflowWarning' && warnings++);
+    process.on('warning', onWarning);
+    try {
+      // No connect timeout: the headers timeout is then the first timer the connection sets.
+      const over = transport(1, { connectMs: 0, headersMs: 3_000_000_000, idleMs: 300 });
+      const fetching = fetchBody(over, `${origin}/never`).then(() => 'answered', (error: { code?: string }) => error.code ?? 'failed');
+      // Nothing may end the request within a bounded wait: a timeout fired early would.
+      const outcome = await Promise.race([fetching, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 300))]);
+      expect(outcome).toBe('still waiting');
+      expect(warnings).toBe(0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('no body timeout while the reader holds the body paused; a head trickled in still times out', async () => {
     const { origin } = await rawServer((socket, head) => {
       if (head.startsWith('GET /paused')) return void socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${400 * KiB}\r\n\r\n${'x'.repeat(400 * KiB)}`);

@@ -278,4 +278,16 @@ describe('Limits', () => {
     await drain();
     expect(got).toBe(true);
   });
+
+  it('a cooldown over, or of another host, does not keep acquire() on its slower path', () => {
+    const limits = new Limits(options({ perHost: 2 }));
+    limits.coolDown('a.test:80', Date.now() - 1); // asked for and already over
+    expect(limits.acquire('b.test:80', 'b.test')).not.toBeInstanceOf(Promise);
+    expect(limits.acquire('a.test:80', 'a.test')).not.toBeInstanceOf(Promise);
+    limits.coolDown('c.test:80', Date.now() + 60_000);
+    expect(limits.acquire('b.test:80', 'b.test')).not.toBeInstanceOf(Promise);
+    const cooling = limits.acquire('c.test:80', 'c.test', AbortSignal.abort());
+    expect(cooling).toBeInstanceOf(Promise);
+  });
 });
+

@@ -27,6 +27,8 @@ export interface ConnectionEvents {
 
 /** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
 const IDLE_MS = 4_000;
+/** The longest delay setTimeout takes (2^31-1 ms). */
+const MAX_DELAY_MS = 0x7fffffff;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Headers that are the connection's to set, refused from callers as undici refuses them. */
 const CONNECTION_HEADERS = new Set(['connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'content-length']);
@@ -328,7 +330,9 @@ export class Connection {
       clearTimeout(this.#timer);
     }
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(at - performance.now()))).unref();
+    // setTimeout takes at most 2^31-1 ms (24.8 days) and fires at once past that: a longer
+    // timeout is waited out in steps (#onTimer sets the next).
+    this.#timer = setTimeout(this.#onTimer, Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(at - performance.now())))).unref();
   }
 
   readonly #onTimer = (): void => {
