@@ -22,11 +22,12 @@ export class PartFile {
   #writing = false;
   #paused = false;
   #error: unknown;
-  #idle: (() => void) | undefined;
+  /** Called once nothing is queued or being written. */
+  #idle: (() => void)[] = [];
   #closed: Promise<void> | undefined;
 
   constructor(
-    private readonly fd: number,
+    readonly fd: number,
     private readonly flow: Flow,
     private readonly onError: (error: unknown) => void,
   ) {}
@@ -58,10 +59,19 @@ export class PartFile {
           if (error) reject(error);
           else resolve();
         });
-      if (this.#writing) this.#idle = closeNow;
+      if (this.#writing) this.#idle.push(closeNow);
       else closeNow();
     });
     return this.#closed;
+  }
+
+  /**
+   * Resolves once everything queued is written, or a write failed (onError was told): the file's
+   * offset is then at the end of what the body gave it.
+   */
+  written(): Promise<void> {
+    if (!this.#writing) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   #flush(): void {
@@ -85,8 +95,8 @@ export class PartFile {
       }
       if (!this.#writing) {
         const idle = this.#idle;
-        this.#idle = undefined;
-        idle?.();
+        this.#idle = [];
+        for (const then of idle) then();
       }
     });
   }

@@ -11,6 +11,14 @@ import { PartFile } from './part-file.js';
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
 const MEMORY_BYTES = 256 * 1024;
 const MEMORY_MS = 100;
+/**
+ * A body with at least this much still to come once it goes to its `.part` is moved there by the
+ * native pump, where there is one (http/h1/native-pump.ts): less, and the hand-over costs more
+ * than the pump saves.
+ */
+const PUMP_BYTES = 4 << 20;
+/** How often the progress of a pumped body is brought up to date. */
+const PUMP_PROGRESS_MS = 200;
 /** A small file written synchronously in more than this is slow (see slowShare). */
 const SYNC_BUDGET_MS = 0.3;
 
@@ -156,6 +164,41 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
     let buffered = 0;
     let file: PartFile | undefined;
     let settled = false;
+    /** Whether the body was looked at for the pump (once it goes to a file and is read). */
+    let pumpLooked = false;
+    /** While the pump moves the rest of the body: its shared state, and the bytes before it. */
+    let pumping: { state: Float64Array; from: number; ticker: NodeJS.Timeout } | undefined;
+    /** Counts the bytes the pump moved; the pump has let go when the body ends or fails. */
+    const pumped = (): void => {
+      if (!pumping) return;
+      clearInterval(pumping.ticker);
+      progress.bytes = pumping.from + pumping.state[0]!;
+      pumping = undefined;
+    };
+    /**
+     * The rest of a big body to the native pump: reading stops, what is queued for the file is
+     * written (the pump writes at the file's offset), then the pump takes the connection.
+     */
+    const toPump = (): void => {
+      pumpLooked = true;
+      // A digest needs every byte, and a size limit the pump cannot see needs them counted.
+      if (!file || hashes.length > 0) return;
+      const left = body.pumpable();
+      if (left < PUMP_BYTES || (target.maxBytes !== undefined && progress.bytes + left > target.maxBytes)) return;
+      const writing = file;
+      body.pause();
+      // After the read under way: its pieces still come (data()), and are queued too.
+      setImmediate(() =>
+        writing.written().then(() => {
+          if (settled || file !== writing || body.pumpable() === 0) return body.resume();
+          const state = new Float64Array(2);
+          const from = progress.bytes;
+          const ticker = setInterval(() => (progress.bytes = from + state[0]!), PUMP_PROGRESS_MS).unref();
+          pumping = { state, from, ticker };
+          body.pump(writing.fd, state);
+        }),
+      );
+    };
     const sweep: InMemory = { since: performance.now(), toFile: () => toFile() };
     if (target.from === 0) holdInMemory(sweep);
 
@@ -185,6 +228,7 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
       target.onStart({ offset: target.from, validator: target.validator });
       file = new PartFile(fd, body, fail);
       file.write(chunks.splice(0));
+      toPump();
     };
 
     // A resumed body appends to the .part it continues: no point keeping it in memory.
@@ -198,13 +242,22 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
           fail(new FileTooLargeError(target.maxBytes, target.maxBytes, false));
           return;
         }
-        if (file) return file.write(chunk);
+        if (file) {
+          file.write(chunk);
+          // A resumed body goes to its file before it is read: it is looked at with its first piece.
+          if (!pumpLooked) toPump();
+          return;
+        }
         chunks.push(chunk);
         buffered += chunk.length;
         if (buffered > MEMORY_BYTES) toFile();
       },
-      error: (error) => fail(asShortBody(error, progress)),
+      error: (error) => {
+        pumped();
+        fail(asShortBody(error, progress));
+      },
       end() {
+        pumped();
         if (settled) return;
         inMemory.delete(sweep);
         const { total } = target;

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { onAbort } from '../utils/on-abort.js';
+import type { Pumping } from './h1/native-pump.js';
 import { giveBack } from './h1/read-buffer.js';
 
 /** Where a response body goes, piece by piece. */
@@ -72,6 +73,25 @@ export class ResponseBody {
     if (this.#ended === true) sink.end();
     else if (this.#ended) sink.error(this.#ended.error);
     else if (wasHeld && !this.#paused) this.#controller?.resume();
+  }
+
+  /**
+   * Body bytes still to come that the native pump could move straight into a file (see
+   * http/h1/native-pump.ts): only on dl's own connections, for a body framed by Content-Length,
+   * once it is being read and nothing is held. 0 when it cannot.
+   */
+  pumpable(): number {
+    const controller = this.#controller as Partial<Pumping> | undefined;
+    if (!this.#sink || this.#held.length > 0 || this.#ended || this.#discarded || !controller?.pumpable) return 0;
+    return controller.pumpable();
+  }
+
+  /**
+   * Sends the rest of the body (pumpable() bytes) into the file `fd` by the native pump; `state`
+   * as for NativePump.pump. The reader hears no data() for those bytes, then end() or error().
+   */
+  pump(fd: number, state: Float64Array): void {
+    (this.#controller as unknown as Pumping).pump(fd, state);
   }
 
   /** Stops reading from the connection (the reader has more than it can write for now). */

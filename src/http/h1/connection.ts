@@ -1,7 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { HEADER_NAME } from '../header-line.js';
 import { HttpError } from './http-error.js';
+import { nativePump, type Pumping } from './native-pump.js';
 import { ReadBuffer } from './read-buffer.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
 
@@ -27,6 +30,8 @@ export interface ConnectionEvents {
 
 /** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
 const IDLE_MS = 4_000;
+/** ETIMEDOUT's number (os.constants.errno), which the pump reports a silence with. */
+const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
 /** The longest delay setTimeout takes (2^31-1 ms). */
 const MAX_DELAY_MS = 0x7fffffff;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -40,7 +45,7 @@ type Phase = 'connect' | 'head' | 'body' | 'idle';
  * What a handler holds to pause, resume or abort its request (undici's DispatchController).
  * Settled once the request has ended, after which it does nothing.
  */
-class Controller implements Dispatcher.DispatchController {
+class Controller implements Dispatcher.DispatchController, Pumping {
   aborted = false;
   paused = false;
   reason: Error | null = null;
@@ -63,6 +68,14 @@ class Controller implements Dispatcher.DispatchController {
   resume(): void {
     this.paused = false;
     if (!this.ended) this.connection.resume();
+  }
+
+  pumpable(): number {
+    return this.ended || this.aborted ? 0 : this.connection.pumpable();
+  }
+
+  pump(fd: number, state: Float64Array): void {
+    this.connection.pump(fd, state);
   }
 }
 
@@ -103,6 +116,10 @@ export class Connection {
   #expired: (() => Error) | undefined;
   #phase: Phase = 'connect';
   #idleMs = IDLE_MS;
+  /** The native pump's shared state while it has this connection's socket (see pump()). */
+  #pumping: Float64Array | undefined;
+  /** How the request ends once the pump lets go of the socket: stopped with an error, or closed. */
+  #afterPump: { error: Error | undefined } | undefined;
   /** The Host header's value. */
   readonly #host: string;
 
@@ -158,6 +175,7 @@ export class Connection {
 
   /** Closes the connection; a request under way fails with `error`. */
   destroy(error?: Error): void {
+    if (this.#pumping) return this.#stopPump(error);
     if (this.#current && error) this.#fail(error);
     else this.#socket.destroy();
   }
@@ -178,10 +196,50 @@ export class Connection {
 
   /** @internal */
   resume(): void {
-    if (!this.#paused || this.#closed) return;
+    // While the pump has the socket, reading it here would take bytes from under it.
+    if (!this.#paused || this.#closed || this.#pumping) return;
     this.#paused = false;
     this.#socket.resume();
     if (this.#phase === 'body' && this.#current) this.#armBody();
+  }
+
+  /**
+   * @internal Body bytes still to come that the native pump could move: those of a body framed
+   * by Content-Length, on a socket with a descriptor, where a pump was built. 0 when it cannot.
+   */
+  pumpable(): number {
+    if (!this.#current || this.#phase !== 'body' || this.#pumping || this.#closed || !nativePump() || socketFd(this.#socket) === undefined) return 0;
+    return this.#parser.countedLeft;
+  }
+
+  /**
+   * @internal The rest of the body (pumpable() bytes) into the file `fd` by the native pump, on
+   * its own thread; the request then ends as if those bytes had been read here. Reading stops
+   * first, and at once (onread mode), so every byte past the parser's count is the pump's. Until
+   * the pump lets go, the socket stays open whatever ends the request (see #stopPump): a closed
+   * descriptor's number is soon another file's, which the pump's thread would then read.
+   */
+  pump(fd: number, state: Float64Array): void {
+    const left = this.#parser.countedLeft;
+    this.pause();
+    this.#pumping = state;
+    this.#disarm(); // the pump keeps the body timeout itself
+    const silenceMs = Number.isFinite(this.options.bodyTimeoutMs) && this.options.bodyTimeoutMs > 0 ? this.options.bodyTimeoutMs : 0;
+    nativePump()!.pump(socketFd(this.#socket)!, fd, left, silenceMs, state, (errno, moved, writing) => {
+      this.#pumping = undefined;
+      const after = this.#afterPump;
+      this.#afterPump = undefined;
+      if (after?.error) return this.#fail(after.error);
+      if (after) return void this.#socket.destroy();
+      if (errno !== 0) return this.#fail(pumpError(errno, writing));
+      this.#parser.skipCounted(moved);
+    });
+  }
+
+  /** Asks the pump to stop; the request ends the way it was asked to once the pump has let go. */
+  #stopPump(error: Error | undefined): void {
+    this.#afterPump ??= { error };
+    this.#pumping![1] = 1;
   }
 
   #write(exchange: Exchange): void {
@@ -273,6 +331,7 @@ export class Connection {
 
   /** Ends the current request with `error` and the connection with it. */
   #fail(error: Error): void {
+    if (this.#pumping) return this.#stopPump(error);
     const taken = this.#take();
     this.#socket.destroy();
     if (taken) report(taken, error);
@@ -348,6 +407,25 @@ export class Connection {
   #disarm(): void {
     this.#deadline = Infinity;
   }
+}
+
+/**
+ * The descriptor of a connected socket, for the native pump. Node keeps it on the socket's
+ * internal handle only (`_handle.fd`, there on POSIX systems); undefined where it is not.
+ */
+function socketFd(socket: Socket): number | undefined {
+  // Not in Node's types: the handle is internal, read here for its descriptor only.
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** What stopped the pump, as the errors of a body read here: a cut body, a silence, a system error. */
+function pumpError(errno: number, writing: boolean): Error {
+  if (errno === -1) return new HttpError('UND_ERR_SOCKET', 'other side closed');
+  if (errno === ETIMEDOUT && !writing) return new HttpError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error');
+  const code = getSystemErrorName(-errno);
+  const syscall = writing ? 'write' : 'read';
+  return Object.assign(new Error(`${syscall} ${code}`), { code, errno: -errno, syscall });
 }
 
 /** Tells the handler of a request taken off its connection that it failed. */

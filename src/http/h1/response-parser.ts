@@ -117,6 +117,23 @@ export class ResponseParser {
     }
   }
 
+  /** Bytes still to come of a body framed by Content-Length; 0 for any other framing. */
+  get countedLeft(): number {
+    return this.#state === 'length' ? this.#left : 0;
+  }
+
+  /**
+   * `n` bytes of a Content-Length body went past the parser, straight from the socket to a file
+   * (see native-pump.ts): counted as received, and the end of the response when they were the
+   * last. Called between two reads, never within feed().
+   */
+  skipCounted(n: number): void {
+    this.#left -= n;
+    if (this.#left > 0) return;
+    this.#state = 'done';
+    this.events.onEnd();
+  }
+
   /** The connection ended: the end of a body that runs until then, else a cut response. */
   eof(): void {
     if (this.#state === 'close') {

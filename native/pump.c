@@ -1,0 +1,166 @@
+// dl's native body pump (src/http/h1/native-pump.ts; docs/architecture.md, "native body pump").
+//
+// pump(socketFd, fileFd, length, silenceMs, state, callback) moves `length` bytes from a socket
+// to a file on a thread of its own, through one 1 MiB buffer, so that no byte of a big body
+// enters JavaScript and the main thread stays free. The file is written at its own offset (dl
+// opens `.part` files to append). `state` is a Float64Array(2) shared with JavaScript: the thread
+// keeps the bytes moved so far in state[0] (for progress), and stops when JavaScript sets state[1]
+// to anything but 0. `callback(errno, moved, writing)` comes back on the JavaScript thread once
+// the thread has ended and will touch neither descriptor again: errno 0 when all `length` bytes
+// were moved, -1 when the server closed the connection first, ETIMEDOUT after `silenceMs` of
+// silence (0: no limit), ECANCELED when stopped, else the error of the read or, when `writing`
+// is true, of the write.
+#include <errno.h>
+#include <node_api.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUFFER_BYTES (1 << 20)
+/** How often a silent socket's wait looks at the stop flag. */
+#define STOP_CHECK_MS 50
+#define END_OF_STREAM -1
+
+typedef struct {
+  int socket, file, error, writing;
+  int64_t length, moved;
+  double silence_ms;
+  double *state;
+  napi_ref state_ref;
+  napi_threadsafe_function done;
+} Pump;
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int stop_asked(Pump *pump) {
+  double flag;
+  __atomic_load(&pump->state[1], &flag, __ATOMIC_RELAXED);
+  return flag != 0;
+}
+
+/** Writes all of buffer[0, n) to the file; 0, or the errno of the write. */
+static int write_all(int fd, const char *buffer, ssize_t n) {
+  for (ssize_t at = 0; at < n;) {
+    ssize_t put = write(fd, buffer + at, n - at);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0) return errno;
+    at += put;
+  }
+  return 0;
+}
+
+static void *pump_thread(void *arg) {
+  Pump *pump = arg;
+  char *buffer = malloc(BUFFER_BYTES);
+  double last_data = now_ms();
+  if (!buffer) pump->error = ENOMEM;
+  while (!pump->error && pump->moved < pump->length) {
+    if (stop_asked(pump)) {
+      pump->error = ECANCELED;
+      break;
+    }
+    int64_t left = pump->length - pump->moved;
+    ssize_t got = read(pump->socket, buffer, left < BUFFER_BYTES ? (size_t)left : BUFFER_BYTES);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The socket is non-blocking (libuv's): wait for bytes, looking at the stop flag now and then.
+      struct pollfd ready = {pump->socket, POLLIN, 0};
+      if (poll(&ready, 1, STOP_CHECK_MS) == 0 && pump->silence_ms > 0 && now_ms() - last_data >= pump->silence_ms) pump->error = ETIMEDOUT;
+      continue;
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      pump->error = errno;
+      break;
+    }
+    if (got == 0) {
+      pump->error = END_OF_STREAM;
+      break;
+    }
+    int failed = write_all(pump->file, buffer, got);
+    if (failed) {
+      pump->error = failed;
+      pump->writing = 1;
+      break;
+    }
+    pump->moved += got;
+    last_data = now_ms();
+    double moved = (double)pump->moved;
+    __atomic_store(&pump->state[0], &moved, __ATOMIC_RELAXED);
+  }
+  free(buffer);
+  // `pump` is the JavaScript thread's (and freed there) from the call on: keep what is needed.
+  napi_threadsafe_function done = pump->done;
+  napi_call_threadsafe_function(done, pump, napi_tsfn_blocking);
+  napi_release_threadsafe_function(done, napi_tsfn_release);
+  return NULL;
+}
+
+static void call_back(napi_env env, napi_value callback, void *context, void *data) {
+  Pump *pump = data;
+  napi_value argv[3], undefined;
+  napi_get_undefined(env, &undefined);
+  napi_create_int32(env, pump->error, &argv[0]);
+  napi_create_int64(env, pump->moved, &argv[1]);
+  napi_get_boolean(env, pump->writing, &argv[2]);
+  napi_delete_reference(env, pump->state_ref);
+  free(pump);
+  if (env && callback) napi_call_function(env, undefined, callback, 3, argv, NULL);
+}
+
+static napi_value start(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], name;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type;
+  size_t count = 0;
+  void *data = NULL;
+  if (argc < 6 || napi_get_typedarray_info(env, argv[4], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_float64_array || count < 2) {
+    napi_throw_type_error(env, NULL, "pump(socketFd, fileFd, length, silenceMs, Float64Array(2), callback)");
+    return NULL;
+  }
+  Pump *pump = calloc(1, sizeof *pump);
+  if (!pump) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  napi_get_value_int32(env, argv[0], &pump->socket);
+  napi_get_value_int32(env, argv[1], &pump->file);
+  napi_get_value_int64(env, argv[2], &pump->length);
+  napi_get_value_double(env, argv[3], &pump->silence_ms);
+  pump->state = data;
+  // The typed array stays alive until the thread is done with it.
+  napi_create_reference(env, argv[4], 1, &pump->state_ref);
+  napi_create_string_utf8(env, "dl body pump", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[5], NULL, name, 0, 1, NULL, NULL, NULL, call_back, &pump->done) != napi_ok) {
+    napi_delete_reference(env, pump->state_ref);
+    free(pump);
+    napi_throw_error(env, NULL, "cannot make the pump's callback");
+    return NULL;
+  }
+  pthread_t thread;
+  pthread_attr_t detached;
+  pthread_attr_init(&detached);
+  pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
+  int started = pthread_create(&thread, &detached, pump_thread, pump);
+  pthread_attr_destroy(&detached);
+  if (started != 0) {
+    napi_release_threadsafe_function(pump->done, napi_tsfn_release);
+    napi_delete_reference(env, pump->state_ref);
+    free(pump);
+    napi_throw_error(env, NULL, "cannot start the pump's thread");
+  }
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value pump;
+  napi_create_function(env, "pump", NAPI_AUTO_LENGTH, start, NULL, &pump);
+  napi_set_named_property(env, exports, "pump", pump);
+  return exports;
+}

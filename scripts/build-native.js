@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// `node scripts/build-native.js`, run by `npm run build`: builds dl's native body pump
+// (native/pump.c) with node-gyp, as npm gives it to its scripts, else the one npm carries. The
+// pump is optional: where it does not build (no compiler, no Node headers), dl moves big bodies
+// in JavaScript as before, so this says why in one line and never fails the build.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const native = join(dirname(fileURLToPath(import.meta.url)), '..', 'native');
+const gyp = process.env.npm_config_node_gyp ?? join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+// Node's own headers where this Node has them (npm passes its nodedir setting on as
+// npm_config_nodedir): node-gyp would otherwise download them.
+const prefix = join(dirname(process.execPath), '..');
+const nodedir = process.env.npm_config_nodedir ?? (existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
+const gypArgs = [gyp, 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+const built = existsSync(gyp) ? spawnSync(process.execPath, gypArgs, { cwd: native, encoding: 'utf8' }) : undefined;
+if (built?.status !== 0) {
+  // No half-built pump left to load.
+  rmSync(join(native, 'build'), { recursive: true, force: true });
+  const why = built === undefined ? `node-gyp not found at ${gyp}` : (built.error?.message ?? built.stderr.split('\n').find((line) => line.includes('ERR!')) ?? `node-gyp exit ${built.status}`).trim();
+  process.stderr.write(`dl: the native body pump was not built (${why}); big bodies are moved in JavaScript.\n`);
+}
