@@ -2,17 +2,17 @@
 // `node scripts/bench-floor-pump.js <urls file> <dest dir>`: a floor of `npm run bench` for big
 // bodies (scenario b), not part of dl. Each URL is fetched on a connection of its own; the
 // response head is read in JavaScript, then the socket's file descriptor and the rest of the
-// Content-Length go to a native pump (scripts/floor-pump/pump.c) that copies them into
+// Content-Length go to dl's native pump (native/pump.c) that copies them into
 // `<name>.part` on a thread of its own, so no byte of the body enters JavaScript. It shows what a
-// Node program can reach once a big body's copies leave the main thread: the measure of what a
-// native body pump would bring dl (docs/architecture.md). Like scripts/bench-floor.js it assumes
+// Node program can reach once a big body's copies leave the main thread, without the rest of
+// what dl does (docs/architecture.md). Like scripts/bench-floor.js it assumes
 // plain `200` answers with a Content-Length and handles no errors beyond reporting them.
 import { closeSync, constants, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 
-const { pump } = createRequire(import.meta.url)('./floor-pump/build/Release/pump.node');
+const { pump } = createRequire(import.meta.url)('../native/build/Release/pump.node');
 const [urlsFile, dest] = process.argv.slice(2);
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 const urls = readFileSync(urlsFile, 'utf8').split('\n').filter(Boolean).map((line) => new URL(line));
@@ -37,10 +37,10 @@ function fetchOne(url) {
           const fd = openSync(part, CREATE, 0o644);
           const first = head.subarray(end + 4);
           writeSync(fd, first);
-          pump(socket._handle.fd, fd, length - first.length, (errno, moved) => {
+          pump(socket._handle.fd, fd, length - first.length, 0, new Float64Array(2), (errno, moved) => {
             closeSync(fd);
             socket.destroy();
-            if (errno !== undefined) return reject(new Error(`${url.href}: pump stopped after ${first.length + moved} bytes (errno ${errno})`));
+            if (errno !== 0) return reject(new Error(`${url.href}: pump stopped after ${first.length + moved} bytes (errno ${errno})`));
             renameSync(part, join(dest, basename(url.pathname)));
             resolve();
           });

@@ -192,18 +192,10 @@ function floorTool(urlsFile, name = 'floor') {
   return { name, cmd: process.execPath, args: (dest) => [floorScript, urlsFile, dest, ...floorModes[name](CONCURRENCY / 4)] };
 }
 
-/**
- * scripts/bench-floor-pump.js (scenario b only), if its native pump builds here: node-gyp as npm
- * gives it to its scripts, else the one npm carries. No compiler, no floor-pump: the bench goes
- * on without it.
- */
+/** scripts/bench-floor-pump.js (scenario b only), where `npm run build` built dl's native pump. */
 function pumpTool(urlsFile) {
-  const dir = join(root, 'scripts', 'floor-pump');
-  const gyp = process.env.npm_config_node_gyp ?? join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  const built = spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: dir, encoding: 'utf8' });
-  if (built.status !== 0) {
-    const why = `${built.stderr ?? ''}${built.error?.message ?? ''}`.trim().split('\n').pop();
-    log(`  floor-pump left out: its native pump did not build (${why})`);
+  if (!existsSync(join(root, 'native', 'build', 'Release', 'pump.node'))) {
+    log('  floor-pump left out: the native pump was not built here (see npm run build)');
     return [];
   }
   return [{ name: 'floor-pump', cmd: process.execPath, args: (dest) => [join(root, 'scripts', 'bench-floor-pump.js'), urlsFile, dest] }];
@@ -447,7 +439,7 @@ for (const row of scaleRows) {
 }
 lines.push('', '## Tiny files: memory stays flat', '', '| files | hosts | wall (s) | peak RSS (MB) |', '|---|---|---|---|');
 for (const row of tinyRows) lines.push(`| ${row.count} | ${row.hosts} | ${row.wall.toFixed(2)} | ${row.rss.toFixed(0)} |`);
-lines.push('', '## The floor', '', '`floor` is not a peer but scripts/bench-floor.js: the least work a Node program does for the same fetches (keep-alive HTTP/1.1 over `net`, one reusable 1 MiB read buffer per connection, synchronous writes to `.part` and a rename; no joblog, retries, limits or error handling). `floor-threads` (scenario b only) is the same script with each host\'s connections in a worker thread of their own, as wget2 uses threads: a socket\'s reads and a file\'s writes then run on both cores. `floor-pipelined` (scenario a only) uses one connection per host and keeps 16 requests ahead of the responses on it (HTTP/1.1 pipelining), sending several in one socket write. `floor-pump` (scenario b only, when it builds) is scripts/bench-floor-pump.js: each response head read in JavaScript, the rest of the body copied from the socket to `.part` by a native pump (scripts/floor-pump/pump.c) on a thread of its own, so no byte of it enters JavaScript; it is what a native body pump would bring dl (docs/architecture.md). Where a floor misses a target, fetching in Node that way cannot meet it on this machine; dl\'s ratio to a floor is dl\'s own overhead, or the cost of doing it all in one thread, one request at a time.', '');
+lines.push('', '## The floor', '', '`floor` is not a peer but scripts/bench-floor.js: the least work a Node program does for the same fetches (keep-alive HTTP/1.1 over `net`, one reusable 1 MiB read buffer per connection, synchronous writes to `.part` and a rename; no joblog, retries, limits or error handling). `floor-threads` (scenario b only) is the same script with each host\'s connections in a worker thread of their own, as wget2 uses threads: a socket\'s reads and a file\'s writes then run on both cores. `floor-pipelined` (scenario a only) uses one connection per host and keeps 16 requests ahead of the responses on it (HTTP/1.1 pipelining), sending several in one socket write. `floor-pump` (scenario b only, when it builds) is scripts/bench-floor-pump.js: each response head read in JavaScript, the rest of the body copied from the socket to `.part` by dl\'s native pump (native/pump.c) on a thread of its own, so no byte of it enters JavaScript, and nothing else of what dl does (docs/architecture.md). Where a floor misses a target, fetching in Node that way cannot meet it on this machine; dl\'s ratio to a floor is dl\'s own overhead, or the cost of doing it all in one thread, one request at a time.', '');
 for (const note of floorNotes) lines.push(`- ${note}`);
 lines.push('', '## Targets', '', '| target | measured | limit | met |', '|---|---|---|---|');
 for (const t of results.targets) lines.push(`| ${t.name} | ${Number.isFinite(t.value) ? t.value.toFixed(2) : 'n/a'} ${t.unit} | ${t.limit} ${t.unit} | ${t.met ? 'yes' : '**no**'} |`);

@@ -191,7 +191,8 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
       setImmediate(() =>
         writing.written().then(() => {
           if (settled || file !== writing || body.pumpable() === 0) return body.resume();
-          const state = new Float64Array(2);
+          // Over an ArrayBuffer of its own, whose memory V8 never moves: the pump's thread writes it.
+          const state = new Float64Array(new ArrayBuffer(16));
           const from = progress.bytes;
           const ticker = setInterval(() => (progress.bytes = from + state[0]!), PUMP_PROGRESS_MS).unref();
           pumping = { state, from, ticker };
@@ -228,7 +229,6 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
       target.onStart({ offset: target.from, validator: target.validator });
       file = new PartFile(fd, body, fail);
       file.write(chunks.splice(0));
-      toPump();
     };
 
     // A resumed body appends to the .part it continues: no point keeping it in memory.
@@ -244,7 +244,7 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
         }
         if (file) {
           file.write(chunk);
-          // A resumed body goes to its file before it is read: it is looked at with its first piece.
+          // Looked at with the first piece that goes to the file, once the body is being read.
           if (!pumpLooked) toPump();
           return;
         }

@@ -4,7 +4,7 @@ import { getSystemErrorName } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { HEADER_NAME } from '../header-line.js';
 import { HttpError } from './http-error.js';
-import { nativePump, type Pumping } from './native-pump.js';
+import { nativePump, pumped, type Pumping } from './native-pump.js';
 import { ReadBuffer } from './read-buffer.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
 
@@ -227,6 +227,8 @@ export class Connection {
     const silenceMs = Number.isFinite(this.options.bodyTimeoutMs) && this.options.bodyTimeoutMs > 0 ? this.options.bodyTimeoutMs : 0;
     nativePump()!.pump(socketFd(this.#socket)!, fd, left, silenceMs, state, (errno, moved, writing) => {
       this.#pumping = undefined;
+      pumped.bodies++;
+      pumped.bytes += moved;
       const after = this.#afterPump;
       this.#afterPump = undefined;
       if (after?.error) return this.#fail(after.error);

@@ -1,0 +1,139 @@
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { nativePump, pumped } from '../../src/http/h1/native-pump.js';
+import { run, type RunOptions } from '../../src/index.js';
+import { readRecords, waitFor } from '../helpers/cli.js';
+
+const MiB = 1 << 20;
+/** Big enough for the pump: more than the 4 MiB it needs still to come once the body goes to its file. */
+const SIZE = 12 * MiB;
+const BODY = Buffer.alloc(SIZE);
+for (let i = 0; i < SIZE; i += 4) BODY.writeUInt32LE((i * 2654435761) >>> 0, i);
+
+type Answer = (socket: Socket, path: string, range: number | undefined, nth: number) => void;
+
+const servers: Server[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A keep-alive HTTP/1.1 server written by hand, so that it can stop or cut a body anywhere. */
+async function rawServer(answer: Answer): Promise<{ url: (path: string) => string; connections: () => number; ranges: (number | undefined)[] }> {
+  let connections = 0;
+  let nth = 0;
+  const ranges: (number | undefined)[] = [];
+  const server = createServer((socket) => {
+    connections++;
+    socket.on('error', () => undefined);
+    let pending = '';
+    socket.on('data', (data) => {
+      pending += data.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
+        const head = pending.slice(0, end);
+        pending = pending.slice(end + 4);
+        const range = /\r\nrange: bytes=(\d+)-/i.exec(head);
+        ranges.push(range ? Number(range[1]) : undefined);
+        answer(socket, head.split(' ')[1]!, range ? Number(range[1]) : undefined, ++nth);
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { url: (path) => `http://127.0.0.1:${port}${path}`, connections: () => connections, ranges };
+}
+
+/** The head of BODY from `from` on (206 with a Content-Range when resumed). */
+function head(from = 0): string {
+  const status = from > 0 ? `206 Partial Content\r\nContent-Range: bytes ${from}-${SIZE - 1}/${SIZE}` : '200 OK';
+  return `HTTP/1.1 ${status}\r\nContent-Length: ${SIZE - from}\r\nETag: "v1"\r\nAccept-Ranges: bytes\r\n\r\n`;
+}
+
+/** Runs dl in-process on `urls` into a fresh folder. */
+async function download(urls: string[], options: Partial<RunOptions> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'dl-pump-'));
+  dirs.push(dir);
+  await writeFile(join(dir, 'urls.txt'), urls.join('\n'));
+  const go = (more: Partial<RunOptions> = {}) =>
+    run({ inputs: [join(dir, 'urls.txt')], joblog: join(dir, 'run.jsonl'), destdir: join(dir, 'out'), retryWaitMs: 10, ...options, ...more });
+  return { dir, go, file: (name: string) => readFile(join(dir, 'out', name)), files: async () => (await readdir(join(dir, 'out'))).sort() };
+}
+
+describe.skipIf(!nativePump())('the native body pump', () => {
+  it('moves big bodies byte for byte, and their connection then serves the next request', async () => {
+    const server = await rawServer((socket) => socket.write(Buffer.concat([Buffer.from(head()), BODY])));
+    const before = pumped.bytes;
+    const { go, file } = await download([server.url('/one.bin'), server.url('/two.bin')]);
+    expect(await go({ perHost: 1 })).toMatchObject({ done: 2, failed: 0 });
+    expect((await file('one.bin')).equals(BODY)).toBe(true);
+    expect((await file('two.bin')).equals(BODY)).toBe(true);
+    // The pump moved most of both bodies, and left the connection fit for the second request.
+    expect(pumped.bytes - before).toBeGreaterThan(2 * (SIZE - 4 * MiB));
+    expect(server.connections()).toBe(1);
+  });
+
+  it('a body cut while pumped keeps what came in .part, and is resumed from there with Range', async () => {
+    const CUT = 6 * MiB;
+    const server = await rawServer((socket, _path, range, nth) => {
+      if (nth === 1) {
+        socket.write(Buffer.concat([Buffer.from(head()), BODY.subarray(0, CUT)]), () => setTimeout(() => socket.destroy(), 50));
+        return;
+      }
+      socket.write(Buffer.concat([Buffer.from(head(range ?? 0)), BODY.subarray(range ?? 0)]));
+    });
+    const bodies = pumped.bodies;
+    const { go, file, dir } = await download([server.url('/cut.bin')]);
+    expect(await go()).toMatchObject({ done: 1, failed: 0 });
+    expect((await file('cut.bin')).equals(BODY)).toBe(true);
+    expect(server.ranges).toEqual([undefined, CUT]);
+    expect(pumped.bodies - bodies).toBe(2); // the cut body and its rest
+    const fails = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'fail');
+    expect(fails).toMatchObject([{ code: 'SHORT_BODY', final: false }]);
+  });
+
+  it('silence while pumped is the body timeout, and the next attempt goes on from the .part', async () => {
+    const STALL_AT = 6 * MiB;
+    const server = await rawServer((socket, _path, range, nth) => {
+      if (nth === 1) return void socket.write(Buffer.concat([Buffer.from(head()), BODY.subarray(0, STALL_AT)])); // then nothing
+      socket.write(Buffer.concat([Buffer.from(head(range ?? 0)), BODY.subarray(range ?? 0)]));
+    });
+    const bodies = pumped.bodies;
+    const { go, file, dir } = await download([server.url('/stall.bin')]);
+    expect(await go({ idleTimeoutMs: 300 })).toMatchObject({ done: 1, failed: 0 });
+    expect((await file('stall.bin')).equals(BODY)).toBe(true);
+    expect(server.ranges).toEqual([undefined, STALL_AT]);
+    expect(pumped.bodies - bodies).toBe(2);
+    const fails = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'fail');
+    expect(fails).toMatchObject([{ code: 'ETIMEDOUT_BODY', final: false }]);
+  });
+
+  it('a stop while pumped ends the run at once, keeps the .part, and the next run finishes it', async () => {
+    const STALL_AT = 6 * MiB;
+    const server = await rawServer((socket, _path, range, nth) => {
+      if (nth === 1) return void socket.write(Buffer.concat([Buffer.from(head()), BODY.subarray(0, STALL_AT)])); // then nothing
+      socket.write(Buffer.concat([Buffer.from(head(range ?? 0)), BODY.subarray(range ?? 0)]));
+    });
+    const bodies = pumped.bodies;
+    const { go, file, files, dir } = await download([server.url('/stop.bin')]);
+    const stop = new AbortController();
+    const first = go({ signal: stop.signal, idleTimeoutMs: 60_000 });
+    const part = join(dir, 'out', 'stop.bin.part');
+    await waitFor(async () => (await stat(part).catch(() => undefined))?.size === STALL_AT, 30_000, 'the .part to hold what was sent');
+    stop.abort();
+    // Ended by the stop, not by the minute of silence the timeout would have waited.
+    expect(await first).toMatchObject({ done: 0 });
+    expect(await files()).toEqual(['stop.bin.part']);
+    expect(pumped.bodies - bodies).toBe(1);
+    expect(await go()).toMatchObject({ done: 1, failed: 0 });
+    expect((await file('stop.bin')).equals(BODY)).toBe(true);
+    expect(server.ranges).toEqual([undefined, STALL_AT]);
+  });
+});
