@@ -57,6 +57,17 @@ function head(from = 0): string {
   return `HTTP/1.1 ${status}\r\nContent-Length: ${SIZE - from}\r\nETag: "v1"\r\nAccept-Ranges: bytes\r\n\r\n`;
 }
 
+/**
+ * A server whose first answer sends BODY up to `at` and then does `then` (nothing: silence); the
+ * answers after it send the rest, from the Range asked for.
+ */
+function breakingServer(at: number, then?: (socket: Socket) => void) {
+  return rawServer((socket, _path, range, nth) => {
+    if (nth === 1) return void socket.write(Buffer.concat([Buffer.from(head()), BODY.subarray(0, at)]), () => then?.(socket));
+    socket.write(Buffer.concat([Buffer.from(head(range ?? 0)), BODY.subarray(range ?? 0)]));
+  });
+}
+
 /** Runs dl in-process on `urls` into a fresh folder. */
 async function download(urls: string[], options: Partial<RunOptions> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'dl-pump-'));
@@ -82,13 +93,7 @@ describe.skipIf(!nativePump())('the native body pump', () => {
 
   it('a body cut while pumped keeps what came in .part, and is resumed from there with Range', async () => {
     const CUT = 6 * MiB;
-    const server = await rawServer((socket, _path, range, nth) => {
-      if (nth === 1) {
-        socket.write(Buffer.concat([Buffer.from(head()), BODY.subarray(0, CUT)]), () => setTimeout(() => socket.destroy(), 50));
-        return;
-      }
-      socket.write(Buffer.concat([Buffer.from(head(range ?? 0)), BODY.subarray(range ?? 0)]));
-    });
+    const server = await breakingServer(CUT, (socket) => setTimeout(() => socket.destroy(), 50));
     const bodies = pumped.bodies;
     const { go, file, dir } = await download([server.url('/cut.bin')]);
     expect(await go()).toMatchObject({ done: 1, failed: 0 });
@@ -101,10 +106,7 @@ describe.skipIf(!nativePump())('the native body pump', () => {
 
   it('silence while pumped is the body timeout, and the next attempt goes on from the .part', async () => {
     const STALL_AT = 6 * MiB;
-    const server = await rawServer((socket, _path, range, nth) => {
-      if (nth === 1) return void socket.write(Buffer.concat([Buffer.from(head()), BODY.subarray(0, STALL_AT)])); // then nothing
-      socket.write(Buffer.concat([Buffer.from(head(range ?? 0)), BODY.subarray(range ?? 0)]));
-    });
+    const server = await breakingServer(STALL_AT); // then silence
     const bodies = pumped.bodies;
     const { go, file, dir } = await download([server.url('/stall.bin')]);
     expect(await go({ idleTimeoutMs: 300 })).toMatchObject({ done: 1, failed: 0 });
@@ -117,10 +119,7 @@ describe.skipIf(!nativePump())('the native body pump', () => {
 
   it('a stop while pumped ends the run at once, keeps the .part, and the next run finishes it', async () => {
     const STALL_AT = 6 * MiB;
-    const server = await rawServer((socket, _path, range, nth) => {
-      if (nth === 1) return void socket.write(Buffer.concat([Buffer.from(head()), BODY.subarray(0, STALL_AT)])); // then nothing
-      socket.write(Buffer.concat([Buffer.from(head(range ?? 0)), BODY.subarray(range ?? 0)]));
-    });
+    const server = await breakingServer(STALL_AT); // then silence
     const bodies = pumped.bodies;
     const { go, file, files, dir } = await download([server.url('/stop.bin')]);
     const stop = new AbortController();
