@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define BUFFER_BYTES (1 << 20)
-/** How often a silent socket's wait looks at the stop flag. */
+/** How often a silent socket's wait looks at the stop flags. */
 #define STOP_CHECK_MS 50
 #define END_OF_STREAM -1
 
@@ -27,9 +27,17 @@ typedef struct {
   int socket, file, error, writing;
   int64_t length, moved;
   double silence_ms;
+  /** JavaScript's Float64Array(2): [0] bytes moved, written here; [1] a stop asked for. */
   double *state;
   napi_ref state_ref;
   napi_threadsafe_function done;
+  pthread_t thread;
+  /** Set by the environment's teardown (see teardown()): stop now. */
+  int stop;
+  /** The thread queued its callback, which then frees this. */
+  int queued;
+  /** The thread was joined (JavaScript's thread only). */
+  int joined;
 } Pump;
 
 static double now_ms(void) {
@@ -40,19 +48,28 @@ static double now_ms(void) {
 
 static int stop_asked(Pump *pump) {
   double flag;
+  int stop;
   __atomic_load(&pump->state[1], &flag, __ATOMIC_RELAXED);
-  return flag != 0;
+  __atomic_load(&pump->stop, &stop, __ATOMIC_SEQ_CST);
+  return flag != 0 || stop;
 }
 
-/** Writes all of buffer[0, n) to the file; 0, or the errno of the write. */
-static int write_all(int fd, const char *buffer, ssize_t n) {
-  for (ssize_t at = 0; at < n;) {
-    ssize_t put = write(fd, buffer + at, n - at);
+/** Writes buffer[0, n) to the file, counting what was written in `*written`; 0, or the errno. */
+static int write_all(int fd, const char *buffer, ssize_t n, ssize_t *written) {
+  for (*written = 0; *written < n;) {
+    ssize_t put = write(fd, buffer + *written, n - *written);
     if (put < 0 && errno == EINTR) continue;
     if (put < 0) return errno;
-    at += put;
+    if (put == 0) return EIO; // no progress on a file: never loop on it
+    *written += put;
   }
   return 0;
+}
+
+static void count(Pump *pump, ssize_t bytes) {
+  pump->moved += bytes;
+  double moved = (double)pump->moved;
+  __atomic_store(&pump->state[0], &moved, __ATOMIC_RELAXED);
 }
 
 static void *pump_thread(void *arg) {
@@ -68,7 +85,7 @@ static void *pump_thread(void *arg) {
     int64_t left = pump->length - pump->moved;
     ssize_t got = read(pump->socket, buffer, left < BUFFER_BYTES ? (size_t)left : BUFFER_BYTES);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      // The socket is non-blocking (libuv's): wait for bytes, looking at the stop flag now and then.
+      // The socket is non-blocking (libuv's): wait for bytes, looking at the stop flags now and then.
       struct pollfd ready = {pump->socket, POLLIN, 0};
       if (poll(&ready, 1, STOP_CHECK_MS) == 0 && pump->silence_ms > 0 && now_ms() - last_data >= pump->silence_ms) pump->error = ETIMEDOUT;
       continue;
@@ -82,27 +99,52 @@ static void *pump_thread(void *arg) {
       pump->error = END_OF_STREAM;
       break;
     }
-    int failed = write_all(pump->file, buffer, got);
+    ssize_t written;
+    int failed = write_all(pump->file, buffer, got, &written);
+    // Bytes written before a failing write are in the file: counted, so the count is the file's.
+    count(pump, written);
     if (failed) {
       pump->error = failed;
       pump->writing = 1;
       break;
     }
-    pump->moved += got;
     last_data = now_ms();
-    double moved = (double)pump->moved;
-    __atomic_store(&pump->state[0], &moved, __ATOMIC_RELAXED);
   }
   free(buffer);
-  // `pump` is the JavaScript thread's (and freed there) from the call on: keep what is needed.
+  // From a queued call on, `pump` is the JavaScript thread's, which frees it: keep what is needed.
   napi_threadsafe_function done = pump->done;
-  napi_call_threadsafe_function(done, pump, napi_tsfn_blocking);
+  int yes = 1, no = 0;
+  __atomic_store(&pump->queued, &yes, __ATOMIC_SEQ_CST);
+  if (napi_call_threadsafe_function(done, pump, napi_tsfn_blocking) != napi_ok) __atomic_store(&pump->queued, &no, __ATOMIC_SEQ_CST);
   napi_release_threadsafe_function(done, napi_tsfn_release);
   return NULL;
 }
 
+/**
+ * The environment is going away (a worker ended, the process exits) with the pump running: the
+ * thread is stopped and joined before the memory it uses goes. Cleanup hooks run in the reverse
+ * order of their adding, so this runs before the threadsafe function's own teardown.
+ */
+static void teardown(void *arg) {
+  Pump *pump = arg;
+  int yes = 1, queued;
+  __atomic_store(&pump->stop, &yes, __ATOMIC_SEQ_CST);
+  pthread_join(pump->thread, NULL);
+  pump->joined = 1;
+  __atomic_load(&pump->queued, &queued, __ATOMIC_SEQ_CST);
+  // A queued callback still comes (with no environment) and frees it; else nothing would.
+  if (!queued) free(pump);
+}
+
 static void call_back(napi_env env, napi_value callback, void *context, void *data) {
   Pump *pump = data;
+  // The thread has queued this and is ending: joined here, it is gone for sure.
+  if (!pump->joined) pthread_join(pump->thread, NULL);
+  if (!env) {
+    free(pump); // the environment's teardown: nobody to tell
+    return;
+  }
+  napi_remove_env_cleanup_hook(env, teardown, pump);
   napi_value argv[3], undefined;
   napi_get_undefined(env, &undefined);
   napi_create_int32(env, pump->error, &argv[0]);
@@ -110,7 +152,7 @@ static void call_back(napi_env env, napi_value callback, void *context, void *da
   napi_get_boolean(env, pump->writing, &argv[2]);
   napi_delete_reference(env, pump->state_ref);
   free(pump);
-  if (env && callback) napi_call_function(env, undefined, callback, 3, argv, NULL);
+  if (callback) napi_call_function(env, undefined, callback, 3, argv, NULL);
 }
 
 static napi_value start(napi_env env, napi_callback_info info) {
@@ -120,7 +162,14 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_typedarray_type type;
   size_t count = 0;
   void *data = NULL;
-  if (argc < 6 || napi_get_typedarray_info(env, argv[4], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_float64_array || count < 2) {
+  int socket_fd, file_fd;
+  int64_t length;
+  double silence_ms;
+  napi_valuetype callback_type;
+  if (argc < 6 || napi_get_value_int32(env, argv[0], &socket_fd) != napi_ok || napi_get_value_int32(env, argv[1], &file_fd) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &length) != napi_ok || napi_get_value_double(env, argv[3], &silence_ms) != napi_ok ||
+      napi_get_typedarray_info(env, argv[4], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_float64_array || count < 2 ||
+      napi_typeof(env, argv[5], &callback_type) != napi_ok || callback_type != napi_function) {
     napi_throw_type_error(env, NULL, "pump(socketFd, fileFd, length, silenceMs, Float64Array(2), callback)");
     return NULL;
   }
@@ -129,10 +178,10 @@ static napi_value start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  napi_get_value_int32(env, argv[0], &pump->socket);
-  napi_get_value_int32(env, argv[1], &pump->file);
-  napi_get_value_int64(env, argv[2], &pump->length);
-  napi_get_value_double(env, argv[3], &pump->silence_ms);
+  pump->socket = socket_fd;
+  pump->file = file_fd;
+  pump->length = length;
+  pump->silence_ms = silence_ms;
   pump->state = data;
   // The typed array stays alive until the thread is done with it.
   napi_create_reference(env, argv[4], 1, &pump->state_ref);
@@ -143,18 +192,14 @@ static napi_value start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "cannot make the pump's callback");
     return NULL;
   }
-  pthread_t thread;
-  pthread_attr_t detached;
-  pthread_attr_init(&detached);
-  pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
-  int started = pthread_create(&thread, &detached, pump_thread, pump);
-  pthread_attr_destroy(&detached);
-  if (started != 0) {
+  if (pthread_create(&pump->thread, NULL, pump_thread, pump) != 0) {
     napi_release_threadsafe_function(pump->done, napi_tsfn_release);
     napi_delete_reference(env, pump->state_ref);
     free(pump);
     napi_throw_error(env, NULL, "cannot start the pump's thread");
+    return NULL;
   }
+  napi_add_env_cleanup_hook(env, teardown, pump);
   return NULL;
 }
 

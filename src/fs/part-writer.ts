@@ -196,7 +196,10 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
           const from = progress.bytes;
           const ticker = setInterval(() => (progress.bytes = from + state[0]!), PUMP_PROGRESS_MS).unref();
           pumping = { state, from, ticker };
-          body.pump(writing.fd, state);
+          if (body.pump(writing.fd, state)) return;
+          // Not started (the body reads on as before): nothing was moved.
+          clearInterval(ticker);
+          pumping = undefined;
         }),
       );
     };

@@ -89,9 +89,10 @@ export class ResponseBody {
   /**
    * Sends the rest of the body (pumpable() bytes) into the file `fd` by the native pump; `state`
    * as for NativePump.pump. The reader hears no data() for those bytes, then end() or error().
+   * False when the pump could not start: the body then goes on as before (resumed).
    */
-  pump(fd: number, state: Float64Array): void {
-    (this.#controller as unknown as Pumping).pump(fd, state);
+  pump(fd: number, state: Float64Array): boolean {
+    return (this.#controller as unknown as Pumping).pump(fd, state);
   }
 
   /** Stops reading from the connection (the reader has more than it can write for now). */

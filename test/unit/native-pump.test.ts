@@ -1,11 +1,13 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { nativePump, pumped } from '../../src/http/h1/native-pump.js';
 import { run, type RunOptions } from '../../src/index.js';
+import { packageFile } from '../../src/package-root.js';
 import { readRecords, waitFor } from '../helpers/cli.js';
 
 const MiB = 1 << 20;
@@ -115,6 +117,75 @@ describe.skipIf(!nativePump())('the native body pump', () => {
     expect(pumped.bodies - bodies).toBe(2);
     const fails = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'fail');
     expect(fails).toMatchObject([{ code: 'ETIMEDOUT_BODY', final: false }]);
+  });
+
+  it('a reset while pumped is ECONNRESET, and the retry goes on from what the .part holds', async () => {
+    const server = await breakingServer(6 * MiB, (socket) => setTimeout(() => socket.resetAndDestroy(), 50));
+    const bodies = pumped.bodies;
+    const { go, file, dir } = await download([server.url('/reset.bin')]);
+    expect(await go()).toMatchObject({ done: 1, failed: 0 });
+    // A reset drops what the client had not read yet: the retry starts where the .part ends.
+    expect((await file('reset.bin')).equals(BODY)).toBe(true);
+    expect(server.ranges[1]).toBeGreaterThan(0);
+    expect(pumped.bodies - bodies).toBe(2);
+    const fails = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'fail');
+    expect(fails).toMatchObject([{ code: 'ECONNRESET', final: false }]);
+  });
+
+  it('--max-time running out while pumped fails the attempt like any other, and the retry finishes', async () => {
+    const server = await breakingServer(6 * MiB); // then silence
+    const { go, file, dir } = await download([server.url('/late.bin')]);
+    expect(await go({ maxTimeMs: 1500, idleTimeoutMs: 60_000 })).toMatchObject({ done: 1, failed: 0 });
+    expect((await file('late.bin')).equals(BODY)).toBe(true);
+    expect(server.ranges).toEqual([undefined, 6 * MiB]);
+    const fails = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'fail');
+    expect(fails).toMatchObject([{ code: 'ETIMEDOUT_TOTAL', final: false }]);
+  });
+
+  it('a write error stops the pump with the write\'s code, the bytes written counted', async () => {
+    const server = createServer((socket) => socket.end(BODY.subarray(0, 2 * MiB)));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
+    socket.pause(); // nothing read here: every byte is the pump's
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const full = await open('/dev/full', 'w');
+    try {
+      const state = new Float64Array(new ArrayBuffer(16));
+      const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+      const [errno, moved, writing] = await new Promise<[number, number, boolean]>((resolve) =>
+        nativePump()!.pump(fd, full.fd, 2 * MiB, 0, state, (...args) => resolve(args)),
+      );
+      expect([errno, moved, writing]).toEqual([osConstants.errno.ENOSPC, 0, true]);
+      expect(state[0]).toBe(0);
+    } finally {
+      await full.close();
+      socket.destroy();
+    }
+  });
+
+  it('a worker thread ended while its pump runs ends cleanly: the pump is stopped and waited for', () => {
+    // Before the pump joined its thread at teardown, this crashed the whole process (SIGSEGV).
+    const worker = [
+      "const { parentPort, workerData } = require('node:worker_threads');",
+      'const { pump } = require(workerData.addon);',
+      "const s = require('node:net').connect({ port: workerData.port, host: '127.0.0.1' });",
+      's.pause();',
+      "s.on('connect', () => {",
+      "  const fd = require('node:fs').openSync('/dev/null', 'w');",
+      '  pump(s._handle.fd, fd, 1 << 20, 0, new Float64Array(new ArrayBuffer(16)), () => {});',
+      "  parentPort.postMessage('pumping');",
+      '});',
+    ].join('\n');
+    const main = [
+      "const { Worker } = require('node:worker_threads');",
+      "const server = require('node:net').createServer((s) => s.on('error', () => {})).listen(0, '127.0.0.1', () => {",
+      `  const w = new Worker(${JSON.stringify(worker)}, { eval: true, workerData: { addon: ${JSON.stringify(packageFile('native/build/Release/pump.node'))}, port: server.address().port } });`,
+      "  w.once('message', async () => { await w.terminate(); console.log('terminated'); server.close(); });",
+      '});',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['-e', main], { encoding: 'utf8', timeout: 30_000 });
+    expect([child.status, child.signal, child.stdout.trim()]).toEqual([0, null, 'terminated']);
   });
 
   it('a stop while pumped ends the run at once, keeps the .part, and the next run finishes it', async () => {

@@ -74,8 +74,8 @@ class Controller implements Dispatcher.DispatchController, Pumping {
     return this.ended || this.aborted ? 0 : this.connection.pumpable();
   }
 
-  pump(fd: number, state: Float64Array): void {
-    this.connection.pump(fd, state);
+  pump(fd: number, state: Float64Array): boolean {
+    return this.connection.pump(fd, state);
   }
 }
 
@@ -219,23 +219,36 @@ export class Connection {
    * the pump lets go, the socket stays open whatever ends the request (see #stopPump): a closed
    * descriptor's number is soon another file's, which the pump's thread would then read.
    */
-  pump(fd: number, state: Float64Array): void {
+  pump(fd: number, state: Float64Array): boolean {
     const left = this.#parser.countedLeft;
     this.pause();
+    const silenceMs = Number.isFinite(this.options.bodyTimeoutMs) && this.options.bodyTimeoutMs > 0 ? this.options.bodyTimeoutMs : 0;
+    try {
+      nativePump()!.pump(socketFd(this.#socket)!, fd, left, silenceMs, state, (errno, moved, writing) => this.#pumpEnded(errno, moved, writing));
+    } catch {
+      // No thread to be had (a process limit), say: the body goes on here, read as before.
+      this.resume();
+      return false;
+    }
     this.#pumping = state;
     this.#disarm(); // the pump keeps the body timeout itself
-    const silenceMs = Number.isFinite(this.options.bodyTimeoutMs) && this.options.bodyTimeoutMs > 0 ? this.options.bodyTimeoutMs : 0;
-    nativePump()!.pump(socketFd(this.#socket)!, fd, left, silenceMs, state, (errno, moved, writing) => {
-      this.#pumping = undefined;
-      pumped.bodies++;
-      pumped.bytes += moved;
-      const after = this.#afterPump;
-      this.#afterPump = undefined;
-      if (after?.error) return this.#fail(after.error);
-      if (after) return void this.#socket.destroy();
-      if (errno !== 0) return this.#fail(pumpError(errno, writing));
-      this.#parser.skipCounted(moved);
-    });
+    return true;
+  }
+
+  #pumpEnded(errno: number, moved: number, writing: boolean): void {
+    this.#pumping = undefined;
+    pumped.bodies++;
+    pumped.bytes += moved;
+    const after = this.#afterPump;
+    this.#afterPump = undefined;
+    if (errno === 0) {
+      // Whole, even if a stop came as the last bytes did: the file is kept, the connection not.
+      if (after) this.#parser.keepAlive = false;
+      return this.#parser.skipCounted(moved);
+    }
+    if (after?.error) return this.#fail(after.error);
+    if (after) return void this.#socket.destroy();
+    this.#fail(pumpError(errno, writing));
   }
 
   /** Asks the pump to stop; the request ends the way it was asked to once the pump has let go. */

@@ -29,8 +29,11 @@ export interface NativePump {
 export interface Pumping {
   /** Body bytes still to come that the pump could move; 0 when it cannot. */
   pumpable(): number;
-  /** Those bytes into the file `fd`, `state` as for NativePump.pump; the request then ends as usual. */
-  pump(fd: number, state: Float64Array): void;
+  /**
+   * Those bytes into the file `fd`, `state` as for NativePump.pump; the request then ends as
+   * usual. False when the pump could not start: the body then goes on as before.
+   */
+  pump(fd: number, state: Float64Array): boolean;
 }
 
 /** Bodies and bytes the pump has moved in this process (for reports, and for tests to tell it was used). */
