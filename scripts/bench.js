@@ -195,7 +195,7 @@ function floorTool(urlsFile, name = 'floor') {
 /** scripts/bench-floor-pump.js (scenario b only), where `npm run build` built dl's native pump. */
 function pumpTool(urlsFile) {
   if (!existsSync(join(root, 'native', 'build', 'Release', 'pump.node'))) {
-    log('  floor-pump left out: the native pump was not built here (see npm run build)');
+    log('  floor-pump left out: the native pump was not built here (scripts/build-native.js)');
     return [];
   }
   return [{ name: 'floor-pump', cmd: process.execPath, args: (dest) => [join(root, 'scripts', 'bench-floor-pump.js'), urlsFile, dest] }];

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `node scripts/build-native.js`, run by `npm run build`: builds dl's native body pump
-// (native/pump.c) with node-gyp, as npm gives it to its scripts, else the one npm carries. The
-// pump is optional: where it does not build (no compiler, no Node headers), dl moves big bodies
-// in JavaScript as before, so this says why in one line and never fails the build.
+// `node scripts/build-native.js`, run when dl is installed (`npm install`, `npm ci`): builds dl's
+// native body pump (native/pump.c) with node-gyp, as npm gives it to its scripts, else the one
+// npm carries. Run it again after changing native/pump.c. The pump is optional: where it does
+// not build (no compiler, no Node headers), dl moves big bodies in JavaScript as before, so this
+// says why in one line and never fails the install.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

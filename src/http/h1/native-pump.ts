@@ -4,7 +4,7 @@ import { packageFile } from '../../package-root.js';
 /**
  * dl's native body pump (native/pump.c): moves the rest of a big body from a connection's socket
  * to its `.part` file on a thread of its own, so that those bytes never enter JavaScript and the
- * main thread is free while they flow. Built by `npm run build` where node-gyp can build it;
+ * main thread is free while they flow. Built when dl is installed, where node-gyp can build it;
  * without it, or with DL_NATIVE=0 in the environment, every body is moved in JavaScript.
  */
 export interface NativePump {
