@@ -9,8 +9,10 @@
 // the thread has ended and will touch neither descriptor again: errno 0 when all `length` bytes
 // were moved, -1 when the server closed the connection first, ETIMEDOUT after `silenceMs` of
 // silence (0: no limit), ECANCELED when stopped, else the error of the read or, when `writing`
-// is true, of the write.
+// is true, of the write. The thread works on duplicates of the descriptors it is given, and
+// `state`'s buffer must stay where it is (not transferred to another thread) until the callback.
 #include <errno.h>
+#include <fcntl.h>
 #include <node_api.h>
 #include <poll.h>
 #include <pthread.h>
@@ -111,12 +113,16 @@ static void *pump_thread(void *arg) {
     last_data = now_ms();
   }
   free(buffer);
+  // The thread's own descriptors (see start()): closed here, before the callback can come.
+  close(pump->socket);
+  close(pump->file);
   // From a queued call on, `pump` is the JavaScript thread's, which frees it: keep what is needed.
   napi_threadsafe_function done = pump->done;
   int yes = 1, no = 0;
   __atomic_store(&pump->queued, &yes, __ATOMIC_SEQ_CST);
+  // napi_closing: the function is going and already counted this thread out; no release then.
   if (napi_call_threadsafe_function(done, pump, napi_tsfn_blocking) != napi_ok) __atomic_store(&pump->queued, &no, __ATOMIC_SEQ_CST);
-  napi_release_threadsafe_function(done, napi_tsfn_release);
+  else napi_release_threadsafe_function(done, napi_tsfn_release);
   return NULL;
 }
 
@@ -178,8 +184,17 @@ static napi_value start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  pump->socket = socket_fd;
-  pump->file = file_fd;
+  // Descriptors of the thread's own: when the environment goes (worker.terminate()), Node closes
+  // the socket's handle and FileHandles *before* any cleanup hook can stop the thread, and those
+  // numbers are soon other files'. Duplicates keep pointing at this connection and this file.
+  pump->socket = fcntl(socket_fd, F_DUPFD_CLOEXEC, 0);
+  pump->file = pump->socket < 0 ? -1 : fcntl(file_fd, F_DUPFD_CLOEXEC, 0);
+  if (pump->file < 0) {
+    if (pump->socket >= 0) close(pump->socket);
+    free(pump);
+    napi_throw_error(env, NULL, "cannot duplicate the pump's descriptors");
+    return NULL;
+  }
   pump->length = length;
   pump->silence_ms = silence_ms;
   pump->state = data;
@@ -188,6 +203,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "dl body pump", NAPI_AUTO_LENGTH, &name);
   if (napi_create_threadsafe_function(env, argv[5], NULL, name, 0, 1, NULL, NULL, NULL, call_back, &pump->done) != napi_ok) {
     napi_delete_reference(env, pump->state_ref);
+    close(pump->socket);
+    close(pump->file);
     free(pump);
     napi_throw_error(env, NULL, "cannot make the pump's callback");
     return NULL;
@@ -195,6 +212,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   if (pthread_create(&pump->thread, NULL, pump_thread, pump) != 0) {
     napi_release_threadsafe_function(pump->done, napi_tsfn_release);
     napi_delete_reference(env, pump->state_ref);
+    close(pump->socket);
+    close(pump->file);
     free(pump);
     napi_throw_error(env, NULL, "cannot start the pump's thread");
     return NULL;

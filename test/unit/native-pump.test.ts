@@ -166,6 +166,29 @@ describe.skipIf(!nativePump())('the native body pump', () => {
     }
   });
 
+  it('the pump works on descriptors of its own: closing the ones it was given does not reach it', async () => {
+    // When a worker ends, Node closes its sockets and files before the pump can be stopped, and
+    // their numbers are soon other files': the pump must never write through them.
+    const server = createServer((socket) => socket.on('error', () => undefined).end(BODY.subarray(0, 2 * MiB)));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
+    socket.pause();
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const dir = await mkdtemp(join(tmpdir(), 'dl-pump-'));
+    dirs.push(dir);
+    const file = await open(join(dir, 'own.bin'), 'w');
+    const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+    const ended = new Promise<[number, number, boolean]>((resolve) =>
+      nativePump()!.pump(fd, file.fd, 2 * MiB, 0, new Float64Array(new ArrayBuffer(16)), (...args) => resolve(args)),
+    );
+    await file.close(); // at once, while the pump runs
+    expect(await ended).toEqual([0, 2 * MiB, false]);
+    expect((await readFile(join(dir, 'own.bin'))).equals(BODY.subarray(0, 2 * MiB))).toBe(true);
+    socket.destroy();
+  });
+
   it('a worker thread ended while its pump runs ends cleanly: the pump is stopped and waited for', () => {
     // Before the pump joined its thread at teardown, this crashed the whole process (SIGSEGV).
     const worker = [
