@@ -197,9 +197,10 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
           const ticker = setInterval(() => (progress.bytes = from + state[0]!), PUMP_PROGRESS_MS).unref();
           pumping = { state, from, ticker };
           if (body.pump(writing.fd, state)) return;
-          // Not started (the body reads on as before): nothing was moved.
+          // Not started: nothing was moved, and the body reads on as before.
           clearInterval(ticker);
           pumping = undefined;
+          body.resume();
         }),
       );
     };
