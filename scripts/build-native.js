@@ -16,7 +16,8 @@ const gyp = process.env.npm_config_node_gyp ?? join(dirname(process.execPath), '
 const prefix = join(dirname(process.execPath), '..');
 const nodedir = process.env.npm_config_nodedir ?? (existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
 const gypArgs = [gyp, 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
-const built = existsSync(gyp) ? spawnSync(process.execPath, gypArgs, { cwd: native, encoding: 'utf8' }) : undefined;
+// Bounded: without local headers node-gyp downloads them, which an offline machine may never finish.
+const built = existsSync(gyp) ? spawnSync(process.execPath, gypArgs, { cwd: native, encoding: 'utf8', timeout: 180_000 }) : undefined;
 if (built?.status !== 0) {
   // No half-built pump left to load.
   rmSync(join(native, 'build'), { recursive: true, force: true });
