@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, spawnCli, waitFor, withTempDir, type SpawnedCli } from '../helpers/cli.js';
+import { nativePump } from '../../src/http/h1/native-pump.js';
+import { BODY, MiB, useRawServers } from '../helpers/big-body-server.js';
 import { expectedBody, hostileHandler } from '../helpers/hostile-server.js';
 import { useServers } from '../helpers/server.js';
 
@@ -110,6 +112,33 @@ describe('stopping a run with a signal', () => {
 
   it('SIGTERM mid-transfer: exit 143 within 2 s, the same way', async () => {
     await interruptAndResume('SIGTERM', 143, 'term');
+  });
+
+  describe.skipIf(!nativePump())('with a big body in the native pump', () => {
+    const { breakingServer } = useRawServers();
+
+    it('SIGINT while the pump moves a body: exit 130 within 2 s, its .part kept whole, and the same command finishes it', async () => {
+      const STALL_AT = 6 * MiB;
+      const server = await breakingServer(STALL_AT); // then silence: the pump waits on the socket
+      await withTempDir(async (dir) => {
+        await writeFile(join(dir, 'urls.txt'), `${server.url('/big.bin')}\n`);
+        const args = ['--joblog', 'run.jsonl', '-d', 'out', 'urls.txt'];
+        const part = join(dir, 'out', 'big.bin.part');
+        const cli = spawnCli(args, { cwd: dir });
+        await waitFor(async () => (await stat(part).catch(() => undefined))?.size === STALL_AT, 30_000, 'the .part to hold what was sent');
+        const { result, ms } = await stopWith(cli, 'SIGINT');
+        expect(result.code, result.stderr).toBe(130);
+        expect(ms).toBeLessThan(2000);
+        expect(result.stderr).not.toMatch(STACK);
+        expect(await readdir(join(dir, 'out'))).toEqual(['big.bin.part']);
+        expect((await stat(part)).size).toBe(STALL_AT);
+
+        const again = await runCli(args, dir);
+        expect(again.code, again.stderr).toBe(0);
+        expect((await readFile(join(dir, 'out', 'big.bin'))).equals(BODY)).toBe(true);
+        expect(server.ranges).toEqual([undefined, STALL_AT]);
+      });
+    });
   });
 
   /**

@@ -1,74 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { nativePump, pumped } from '../../src/http/h1/native-pump.js';
 import { run, type RunOptions } from '../../src/index.js';
 import { packageFile } from '../../src/package-root.js';
+import { BODY, bigBodyHead, MiB, SIZE, useRawServers } from '../helpers/big-body-server.js';
 import { readRecords, waitFor } from '../helpers/cli.js';
 
-const MiB = 1 << 20;
-/** Big enough for the pump: more than the 4 MiB it needs still to come once the body goes to its file. */
-const SIZE = 12 * MiB;
-const BODY = Buffer.alloc(SIZE);
-for (let i = 0; i < SIZE; i += 4) BODY.writeUInt32LE((i * 2654435761) >>> 0, i);
-
-type Answer = (socket: Socket, path: string, range: number | undefined, nth: number) => void;
-
-const servers: Server[] = [];
+const { rawServer, breakingServer, track } = useRawServers();
 const dirs: string[] = [];
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close();
-});
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
-
-/** A keep-alive HTTP/1.1 server written by hand, so that it can stop or cut a body anywhere. */
-async function rawServer(answer: Answer): Promise<{ url: (path: string) => string; connections: () => number; ranges: (number | undefined)[] }> {
-  let connections = 0;
-  let nth = 0;
-  const ranges: (number | undefined)[] = [];
-  const server = createServer((socket) => {
-    connections++;
-    socket.on('error', () => undefined);
-    let pending = '';
-    socket.on('data', (data) => {
-      pending += data.toString('latin1');
-      for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
-        const head = pending.slice(0, end);
-        pending = pending.slice(end + 4);
-        const range = /\r\nrange: bytes=(\d+)-/i.exec(head);
-        ranges.push(range ? Number(range[1]) : undefined);
-        answer(socket, head.split(' ')[1]!, range ? Number(range[1]) : undefined, ++nth);
-      }
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { url: (path) => `http://127.0.0.1:${port}${path}`, connections: () => connections, ranges };
-}
-
-/** The head of BODY from `from` on (206 with a Content-Range when resumed). */
-function head(from = 0): string {
-  const status = from > 0 ? `206 Partial Content\r\nContent-Range: bytes ${from}-${SIZE - 1}/${SIZE}` : '200 OK';
-  return `HTTP/1.1 ${status}\r\nContent-Length: ${SIZE - from}\r\nETag: "v1"\r\nAccept-Ranges: bytes\r\n\r\n`;
-}
-
-/**
- * A server whose first answer sends BODY up to `at` and then does `then` (nothing: silence); the
- * answers after it send the rest, from the Range asked for.
- */
-function breakingServer(at: number, then?: (socket: Socket) => void) {
-  return rawServer((socket, _path, range, nth) => {
-    if (nth === 1) return void socket.write(Buffer.concat([Buffer.from(head()), BODY.subarray(0, at)]), () => then?.(socket));
-    socket.write(Buffer.concat([Buffer.from(head(range ?? 0)), BODY.subarray(range ?? 0)]));
-  });
-}
 
 /** Runs dl in-process on `urls` into a fresh folder. */
 async function download(urls: string[], options: Partial<RunOptions> = {}) {
@@ -82,7 +29,7 @@ async function download(urls: string[], options: Partial<RunOptions> = {}) {
 
 describe.skipIf(!nativePump())('the native body pump', () => {
   it('moves big bodies byte for byte, and their connection then serves the next request', async () => {
-    const server = await rawServer((socket) => socket.write(Buffer.concat([Buffer.from(head()), BODY])));
+    const server = await rawServer((socket) => socket.write(Buffer.concat([Buffer.from(bigBodyHead()), BODY])));
     const before = pumped.bytes;
     const { go, file } = await download([server.url('/one.bin'), server.url('/two.bin')]);
     expect(await go({ perHost: 1 })).toMatchObject({ done: 2, failed: 0 });
@@ -145,7 +92,7 @@ describe.skipIf(!nativePump())('the native body pump', () => {
   it('a write error stops the pump with the write\'s code, the bytes written counted', async () => {
     // Its peer goes away with bytes unread: a reset, which is no error of this test's.
     const server = createServer((socket) => socket.on('error', () => undefined).end(BODY.subarray(0, 2 * MiB)));
-    servers.push(server);
+    track(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const socket = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
     socket.pause(); // nothing read here: every byte is the pump's
@@ -170,7 +117,7 @@ describe.skipIf(!nativePump())('the native body pump', () => {
     // When a worker ends, Node closes its sockets and files before the pump can be stopped, and
     // their numbers are soon other files': the pump must never write through them.
     const server = createServer((socket) => socket.on('error', () => undefined).end(BODY.subarray(0, 2 * MiB)));
-    servers.push(server);
+    track(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const socket = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
     socket.pause();
