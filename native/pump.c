@@ -161,6 +161,17 @@ static void call_back(napi_env env, napi_value callback, void *context, void *da
   if (callback) napi_call_function(env, undefined, callback, 3, argv, NULL);
 }
 
+/** start() could not start the pump: lets go of what it had made, and throws `message`. */
+static napi_value give_up(napi_env env, Pump *pump, const char *message) {
+  if (pump->done) napi_release_threadsafe_function(pump->done, napi_tsfn_release);
+  if (pump->state_ref) napi_delete_reference(env, pump->state_ref);
+  if (pump->socket >= 0) close(pump->socket);
+  if (pump->file >= 0) close(pump->file);
+  free(pump);
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6], name;
@@ -189,12 +200,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   // numbers are soon other files'. Duplicates keep pointing at this connection and this file.
   pump->socket = fcntl(socket_fd, F_DUPFD_CLOEXEC, 0);
   pump->file = pump->socket < 0 ? -1 : fcntl(file_fd, F_DUPFD_CLOEXEC, 0);
-  if (pump->file < 0) {
-    if (pump->socket >= 0) close(pump->socket);
-    free(pump);
-    napi_throw_error(env, NULL, "cannot duplicate the pump's descriptors");
-    return NULL;
-  }
+  if (pump->file < 0) return give_up(env, pump, "cannot duplicate the pump's descriptors");
   pump->length = length;
   pump->silence_ms = silence_ms;
   pump->state = data;
@@ -202,22 +208,10 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[4], 1, &pump->state_ref);
   napi_create_string_utf8(env, "dl body pump", NAPI_AUTO_LENGTH, &name);
   if (napi_create_threadsafe_function(env, argv[5], NULL, name, 0, 1, NULL, NULL, NULL, call_back, &pump->done) != napi_ok) {
-    napi_delete_reference(env, pump->state_ref);
-    close(pump->socket);
-    close(pump->file);
-    free(pump);
-    napi_throw_error(env, NULL, "cannot make the pump's callback");
-    return NULL;
+    pump->done = NULL;
+    return give_up(env, pump, "cannot make the pump's callback");
   }
-  if (pthread_create(&pump->thread, NULL, pump_thread, pump) != 0) {
-    napi_release_threadsafe_function(pump->done, napi_tsfn_release);
-    napi_delete_reference(env, pump->state_ref);
-    close(pump->socket);
-    close(pump->file);
-    free(pump);
-    napi_throw_error(env, NULL, "cannot start the pump's thread");
-    return NULL;
-  }
+  if (pthread_create(&pump->thread, NULL, pump_thread, pump) != 0) return give_up(env, pump, "cannot start the pump's thread");
   napi_add_env_cleanup_hook(env, teardown, pump);
   return NULL;
 }

@@ -192,7 +192,7 @@ function floorTool(urlsFile, name = 'floor') {
   return { name, cmd: process.execPath, args: (dest) => [floorScript, urlsFile, dest, ...floorModes[name](CONCURRENCY / 4)] };
 }
 
-/** scripts/bench-floor-pump.js (scenario b only), where `npm run build` built dl's native pump. */
+/** scripts/bench-floor-pump.js (scenario b only), where installing dl built its native pump. */
 function pumpTool(urlsFile) {
   if (!existsSync(join(root, 'native', 'build', 'Release', 'pump.node'))) {
     log('  floor-pump left out: the native pump was not built here (scripts/build-native.js)');

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { packageFile } from './package-root.js';
 
-/** dl's own version, from package.json (one level above both src/ and dist/). */
-export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+/** dl's own version, from its package.json. */
+export const VERSION: string = (createRequire(import.meta.url)(packageFile('package.json')) as { version: string }).version;

@@ -109,19 +109,11 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
       }
       if ('result' in outcome) {
         const { result } = outcome;
-        // Two literals rather than a spread of an optional field: one object each, no copy.
-        if (result.sha256 === undefined) {
-          deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status });
-        } else {
-          deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status, sha256: result.sha256 });
-        }
+        // One shape, no spread of the optional sha256: the encoder leaves it out when undefined.
+        deps.writer.append({ t: 'done', seq, ts: now(), bytes: result.bytes, path: result.path, status: result.status, sha256: result.sha256 });
         deps.tally.done++;
         deps.tally.bytes += result.bytes;
-        if (result.sha256 === undefined) {
-          deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status });
-        } else {
-          deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status, sha256: result.sha256 });
-        }
+        deps.emit({ type: 'done', seq, url, path: result.path, bytes: result.bytes, status: result.status, sha256: result.sha256 });
         return;
       }
       const { error, decision } = outcome;

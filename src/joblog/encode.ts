@@ -43,90 +43,61 @@ export function encodeInto(record: JoblogRecord, buf: Buffer, at: number): numbe
       if (record.headers !== undefined) return -1;
       put(JOB);
       num(record.seq);
-      put(URL_KEY);
-      text(record.url);
-      put(OUT);
-      text(record.out);
-      if (record.dir !== undefined) {
-        put(DIR);
-        text(record.dir);
-      }
-      if (record.checksum !== undefined) {
-        put(CHECKSUM);
-        text(record.checksum);
-      }
-      put(record.named === undefined ? SRC : NAMED_SRC);
-      text(record.src);
-      put(QUOTE_END);
+      quoted(URL_KEY, record.url);
+      quoted(OUT, record.out);
+      quoted(DIR, record.dir);
+      quoted(CHECKSUM, record.checksum);
+      if (record.named !== undefined) put(NAMED);
+      quoted(SRC, record.src);
       break;
     case 'start':
       put(START);
       num(record.seq);
-      put(TS);
-      text(record.ts);
-      put(ATTEMPT);
-      num(record.attempt);
-      if (record.offset !== undefined) {
-        put(OFFSET);
-        num(record.offset);
-      }
-      if (record.etag !== undefined) {
-        put(ETAG);
-        text(record.etag);
-        put(QUOTE);
-      }
-      if (record.lastModified !== undefined) {
-        put(LAST_MODIFIED);
-        text(record.lastModified);
-        put(QUOTE);
-      }
-      put(END);
+      quoted(TS, record.ts);
+      numbered(ATTEMPT, record.attempt);
+      numbered(OFFSET, record.offset);
+      quoted(ETAG, record.etag);
+      quoted(LAST_MODIFIED, record.lastModified);
       break;
     case 'done':
       put(DONE);
       num(record.seq);
-      put(TS);
-      text(record.ts);
-      put(BYTES);
-      num(record.bytes);
-      put(PATH);
-      text(record.path);
-      put(STATUS);
-      num(record.status);
-      if (record.sha256 !== undefined) {
-        put(SHA256);
-        text(record.sha256);
-        put(QUOTE);
-      }
-      put(END);
+      quoted(TS, record.ts);
+      numbered(BYTES, record.bytes);
+      quoted(PATH, record.path);
+      numbered(STATUS, record.status);
+      quoted(SHA256, record.sha256);
       break;
     default:
       return -1;
   }
+  put(END);
   return ok ? pos : -1;
 }
 
-/** The fixed parts: five numbers of at most 16 digits and these fit in ROOM. */
+/**
+ * The fixed parts: each field's key with the comma before it, and a string's opening quote. A
+ * record's, with up to five numbers of at most 16 digits, fit in ROOM.
+ */
 const JOB = Buffer.from('{"t":"job","seq":');
-const URL_KEY = Buffer.from(',"url":"');
-const OUT = Buffer.from('","out":"');
-const DIR = Buffer.from('","dir":"');
-const CHECKSUM = Buffer.from('","checksum":"');
-const SRC = Buffer.from('","src":"');
-const NAMED_SRC = Buffer.from('","named":true,"src":"');
 const START = Buffer.from('{"t":"start","seq":');
 const DONE = Buffer.from('{"t":"done","seq":');
+const URL_KEY = Buffer.from(',"url":"');
+const OUT = Buffer.from(',"out":"');
+const DIR = Buffer.from(',"dir":"');
+const CHECKSUM = Buffer.from(',"checksum":"');
+const NAMED = Buffer.from(',"named":true');
+const SRC = Buffer.from(',"src":"');
 const TS = Buffer.from(',"ts":"');
-const ATTEMPT = Buffer.from('","attempt":');
+const ATTEMPT = Buffer.from(',"attempt":');
 const OFFSET = Buffer.from(',"offset":');
 const ETAG = Buffer.from(',"etag":"');
 const LAST_MODIFIED = Buffer.from(',"lastModified":"');
-const BYTES = Buffer.from('","bytes":');
+const BYTES = Buffer.from(',"bytes":');
 const PATH = Buffer.from(',"path":"');
-const STATUS = Buffer.from('","status":');
+const STATUS = Buffer.from(',"status":');
 const SHA256 = Buffer.from(',"sha256":"');
-const QUOTE = Buffer.from('"');
-const QUOTE_END = Buffer.from('"}\n');
+const QUOTE = 0x22;
 const END = Buffer.from('}\n');
 const ROOM = 256;
 
@@ -143,7 +114,22 @@ function put(part: Buffer): void {
   pos += part.length;
 }
 
-/** A string's characters between its quotes: printable ASCII, `"` and `\` escaped; else not ok. */
+/** A string field, `key` then the value in quotes; nothing when the record has none. */
+function quoted(key: Buffer, value: string | undefined): void {
+  if (value === undefined) return;
+  put(key); // with the opening quote
+  text(value);
+  out[pos++] = QUOTE;
+}
+
+/** A number field, `key` then the value; nothing when the record has none. */
+function numbered(key: Buffer, value: number | undefined): void {
+  if (value === undefined) return;
+  put(key);
+  num(value);
+}
+
+/** A string's characters between its quotes: ASCII from the space up (DEL too), `"` and `\` escaped; else not ok. */
 function text(value: string): void {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -156,7 +142,7 @@ function text(value: string): void {
   }
 }
 
-/** A whole number from 0 to 2^53 in decimal, as JSON.stringify writes it; else not ok. */
+/** A safe whole number (0 to 2^53 - 1) in decimal, as JSON.stringify writes it; else not ok. */
 function num(n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) {
     ok = false;

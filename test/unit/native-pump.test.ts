@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nativePump, pumped } from '../../src/http/h1/native-pump.js';
+import { nativePump, PUMP_ADDON, pumped } from '../../src/http/h1/native-pump.js';
 import { run, type RunOptions } from '../../src/index.js';
 import { packageFile } from '../../src/package-root.js';
 import { BODY, bigBodyHead, MiB, SIZE, useRawServers } from '../helpers/big-body-server.js';
@@ -152,7 +152,7 @@ describe.skipIf(!nativePump())('the native body pump', () => {
     const main = [
       "const { Worker } = require('node:worker_threads');",
       "const server = require('node:net').createServer((s) => s.on('error', () => {})).listen(0, '127.0.0.1', () => {",
-      `  const w = new Worker(${JSON.stringify(worker)}, { eval: true, workerData: { addon: ${JSON.stringify(packageFile('native/build/Release/pump.node'))}, port: server.address().port } });`,
+      `  const w = new Worker(${JSON.stringify(worker)}, { eval: true, workerData: { addon: ${JSON.stringify(packageFile(PUMP_ADDON))}, port: server.address().port } });`,
       "  w.once('message', async () => { await w.terminate(); console.log('terminated'); server.close(); });",
       '});',
     ].join('\n');

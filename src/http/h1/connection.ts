@@ -3,7 +3,7 @@ import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { HEADER_NAME } from '../header-line.js';
-import { HttpError } from './http-error.js';
+import { bodyTimeout, HttpError, otherSideClosed } from './http-error.js';
 import { nativePump, pumped, type Pumping } from './native-pump.js';
 import { ReadBuffer } from './read-buffer.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
@@ -375,12 +375,12 @@ export class Connection {
     // A reused connection that the server had closed before our request reached it: the
     // request was never answered and goes out again on a fresh connection.
     const retry = taken && !this.#answered && this.#served > 0 ? taken.exchange : undefined;
-    if (taken && !retry) report(taken, error ?? new HttpError('UND_ERR_SOCKET', 'other side closed'));
+    if (taken && !retry) report(taken, error ?? otherSideClosed());
     this.events.closed(this, retry);
   }
 
   #armBody(): void {
-    this.#arm('body', this.options.bodyTimeoutMs, () => new HttpError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'));
+    this.#arm('body', this.options.bodyTimeoutMs, bodyTimeout);
   }
 
   /** One timeout per connection: connect, then headers, then body silence, then idle. */
@@ -436,8 +436,8 @@ function socketFd(socket: Socket): number | undefined {
 
 /** What stopped the pump, as the errors of a body read here: a cut body, a silence, a system error. */
 function pumpError(errno: number, writing: boolean): Error {
-  if (errno === -1) return new HttpError('UND_ERR_SOCKET', 'other side closed');
-  if (errno === ETIMEDOUT && !writing) return new HttpError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error');
+  if (errno === -1) return otherSideClosed();
+  if (errno === ETIMEDOUT && !writing) return bodyTimeout();
   const code = getSystemErrorName(-errno);
   const syscall = writing ? 'write' : 'read';
   return Object.assign(new Error(`${syscall} ${code}`), { code, errno: -errno, syscall });

@@ -12,3 +12,13 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 }
+
+/** The connection ended before the answer was whole (undici's code and words for it). */
+export function otherSideClosed(): HttpError {
+  return new HttpError('UND_ERR_SOCKET', 'other side closed');
+}
+
+/** No body bytes came for the body timeout. */
+export function bodyTimeout(): HttpError {
+  return new HttpError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error');
+}

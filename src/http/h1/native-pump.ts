@@ -40,7 +40,7 @@ export interface Pumping {
 export const pumped = { bodies: 0, bytes: 0 };
 
 /** The built addon, relative to the package root. */
-const ADDON = 'native/build/Release/pump.node';
+export const PUMP_ADDON = 'native/build/Release/pump.node';
 let loaded: NativePump | null | undefined;
 
 /** The native pump, if it was built and is not turned off; looked for once a process. */
@@ -49,7 +49,7 @@ export function nativePump(): NativePump | undefined {
     loaded = null;
     if (process.env.DL_NATIVE !== '0') {
       try {
-        loaded = createRequire(import.meta.url)(packageFile(ADDON)) as NativePump;
+        loaded = createRequire(import.meta.url)(packageFile(PUMP_ADDON)) as NativePump;
       } catch {
         // Not built here (no compiler at install), or built for another platform: JavaScript it is.
       }

@@ -1,5 +1,5 @@
 import { HEADER_NAME } from '../header-line.js';
-import { HttpError } from './http-error.js';
+import { HttpError, otherSideClosed } from './http-error.js';
 
 /** Response header fields by lower-case name, as undici hands them to a dispatch handler. */
 export type ResponseHeaders = Record<string, string | string[]>;
@@ -140,7 +140,7 @@ export class ResponseParser {
       this.#state = 'done';
       return this.events.onEnd();
     }
-    if (this.#state !== 'done') throw new HttpError('UND_ERR_SOCKET', 'other side closed');
+    if (this.#state !== 'done') throw otherSideClosed();
   }
 
   /** Body bytes of a known count (a Content-Length, or a chunk's size): up to what is left. */
