@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, '.bench');
-const bin = join(root, 'bin', 'dl.js');
+const bin = join(root, 'bin', 'dl.cjs');
 const floorScript = join(root, 'scripts', 'bench-floor.js');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

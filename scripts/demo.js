@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, '.demo');
-const bin = join(root, 'bin', 'dl.js');
+const bin = join(root, 'bin', 'dl.cjs');
 
 function body(path) {
   const size = 2048 + (createHash('sha1').update(path).digest().readUInt16BE(0) % 60000);

@@ -6,10 +6,8 @@ import { failedUrls, status } from '../joblog/status.js';
 import type { ActiveTransfer } from '../engine/job-runner.js';
 import { renderStatus } from '../report/status-text.js';
 import { EXIT, exitCodeFor, exitMeaning } from './exit-codes.js';
-import { createReporter } from './reporting.js';
+import { createReporter, stderrLines } from './reporting.js';
 import { buildProgram, type CliOptions } from './program.js';
-
-const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
 
 /** After Ctrl+C or SIGTERM, the process exits within this long whatever is still closing. */
 const SHUTDOWN_GRACE_MS = 1500;
@@ -33,19 +31,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const options = program.opts<CliOptions>();
   const inputs = program.args.length > 0 ? program.args : process.stdin.isTTY ? [] : ['-'];
-  const err = line(process.stderr);
 
   try {
     if (options.status) return await printStatus(options);
     return await download(inputs, options);
   } catch (error) {
     if (error instanceof DlError) {
-      err(`dl: ${error.message}`);
+      stderrLines(`dl: ${error.message}`);
       return error instanceof UsageError || error instanceof JoblogLockedError || error instanceof JoblogError || error instanceof LocalError
         ? EXIT.usage
         : EXIT.failed;
     }
-    err(`dl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    stderrLines(`dl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return EXIT.failed;
   }
 }
@@ -123,7 +120,7 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
     reporter.close();
     const code = exitCodeFor(summary, interruptedBy, options.dryRun === true);
     const meaning = exitMeaning(code, summary, options.joblog);
-    if (meaning && !options.quiet && !options.json) line(process.stderr)(`dl: ${meaning}`);
+    if (meaning && !options.quiet && !options.json) stderrLines(`dl: ${meaning}`);
     return code;
   } finally {
     reporter.close();

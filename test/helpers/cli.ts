@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export const BIN = resolve(import.meta.dirname, '../../bin/dl.js');
+export const BIN = resolve(import.meta.dirname, '../../bin/dl.cjs');
 
 export interface CliResult {
   code: number | null;

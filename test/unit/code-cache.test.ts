@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { withTempDir } from '../helpers/cli.js';
 
 // Built by the global setup. Each load runs in a process of its own: within one process, V8
 // reuses what it compiled for a source it has seen, whatever the cache holds.
-const codeCache = pathToFileURL(resolve('dist/cli/code-cache.js')).href;
+// The CommonJS build of the loader, which bin/dl.cjs runs.
+const codeCache = resolve('dist/cli/code-cache.cjs');
 
 interface Loaded {
   fromCache: boolean;
@@ -20,12 +20,12 @@ interface Loaded {
  */
 function load(file: string, cacheDir: string, ranForMs = 100, more = false, env: NodeJS.ProcessEnv = process.env): Loaded {
   const script = `
-    const { requireWithCodeCache } = await import(${JSON.stringify(codeCache)});
+    const { requireWithCodeCache } = require(${JSON.stringify(codeCache)});
     const loaded = requireWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)});
     if (${more}) loaded.exports.more();
     loaded.save(${ranForMs});
     console.log(JSON.stringify({ fromCache: loaded.fromCache, value: loaded.exports.value() }));`;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env })) as Loaded;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env })) as Loaded;
 }
 
 /**
