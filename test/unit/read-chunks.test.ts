@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readLineBatches } from '../../src/input/lines.js';
 import { readChunks } from '../../src/utils/read-chunks.js';
@@ -32,6 +34,25 @@ describe('readChunks', () => {
       const read: string[] = [];
       for await (const batch of readLineBatches(readChunks(path, 7))) read.push(...batch.map((l) => l.text));
       expect(read).toEqual(lines);
+    });
+  });
+
+  it('closes the file once read to its end, or left early, without the caller waiting for it', async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, 'f.txt');
+      await writeFile(path, 'abcdefghijklmnopqrstuvwxyz');
+      // In a process of its own: in this one, a collection could close a forgotten handle first.
+      const script = `
+        import { readdirSync, readlinkSync } from 'node:fs';
+        import { setTimeout } from 'node:timers/promises';
+        const { readChunks } = await import(${JSON.stringify(pathToFileURL(resolve('dist/utils/read-chunks.js')).href)});
+        const open = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync('/proc/self/fd/' + fd) === ${JSON.stringify(path)}; } catch { return false; } }).length;
+        for await (const chunk of readChunks(${JSON.stringify(path)}, 8)) if (chunk.length === 0) process.exit(3);
+        for await (const chunk of readChunks(${JSON.stringify(path)}, 8)) if (chunk.length > 0) break;
+        for (let tries = 0; open() > 0; tries++) if (tries === 500) process.exit(2); else await setTimeout(10);`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(child.stderr).toBe('');
+      expect(child.status).toBe(0);
     });
   });
 });
