@@ -75,7 +75,7 @@ function withInterceptors(transport: Transport, interceptors: Dispatcher.Dispatc
  * undici's connections cost a third of a small file's time in a bulk run (docs/architecture.md);
  * HTTP/1.1 without TLS is small enough to speak directly.
  */
-export class PlainHttpRouter {
+class PlainHttpRouter {
   readonly #pools = new Map<string, H1Pool>();
   #destroyed = false;
   #fallback: Promise<Transport> | undefined;
@@ -125,23 +125,13 @@ export class PlainHttpRouter {
     await agent?.destroy();
   }
 
-  /**
-   * undici's agent, made on first use; destroyed at once if the router was meanwhile. A load that
-   * failed (a file limit reached while its modules were read) fails the requests waiting for it
-   * and is tried again by the next request, not remembered for the rest of the run.
-   */
+  /** undici's agent, made on first use; destroyed at once if the router was meanwhile. */
   #undici(): Promise<Transport> {
-    const loading = (this.#fallback ??= this.makeFallback().then(
-      async (agent) => {
-        if (this.#destroyed) await agent.destroy();
-        return agent;
-      },
-      (error: unknown) => {
-        if (this.#fallback === loading) this.#fallback = undefined;
-        throw error;
-      },
-    ));
-    return loading;
+    this.#fallback ??= this.makeFallback().then(async (agent) => {
+      if (this.#destroyed) await agent.destroy();
+      return agent;
+    });
+    return this.#fallback;
   }
 }
 
