@@ -18,7 +18,11 @@ const cli = requireWithCodeCache(join(__dirname, '..', 'dist', 'cli.cjs'));
 const started = performance.now();
 cli.exports.main(process.argv).then(
   (code) => {
-    cli.save(performance.now() - started);
+    try {
+      cli.save(performance.now() - started);
+    } catch {
+      // The cache only saves time: a run that went well must not fail or hang for it.
+    }
     // Exit as soon as the run is over: an open stdin pipe or idle keep-alive sockets must not
     // keep the process alive. Output to pipes and files is written synchronously on POSIX.
     process.exit(code);

@@ -34,8 +34,10 @@ export class PartFile {
 
   /** Appends one piece, or several at once (which go out in one batch). */
   write(pieces: Buffer | readonly Buffer[]): void {
-    if (this.#error !== undefined) return;
     const chunks = Buffer.isBuffer(pieces) ? [pieces] : pieces;
+    // Nothing yet (a resumed or big body is in its file before its first piece): no empty write,
+    // which would be a trip to the thread pool that the first piece would wait behind.
+    if (this.#error !== undefined || chunks.length === 0) return;
     for (const chunk of chunks) {
       this.#queue.push(chunk);
       this.#queued += chunk.length;

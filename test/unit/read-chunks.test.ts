@@ -37,7 +37,8 @@ describe('readChunks', () => {
     });
   });
 
-  it('closes the file once read to its end, or left early, without the caller waiting for it', async () => {
+  // Descriptors are counted in /proc.
+  it.skipIf(process.platform !== 'linux')('closes the file once read to its end, or left early', async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'f.txt');
       await writeFile(path, 'abcdefghijklmnopqrstuvwxyz');
