@@ -205,10 +205,11 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
       );
     };
     const sweep: InMemory = { since: performance.now(), toFile: () => toFile() };
-    // A body said to be big would outgrow memory anyway; in its file from the first piece on, it
-    // goes to the pump at that piece rather than after 256 KiB in memory (2-5 ms sooner).
-    const big = target.total !== undefined && target.total - target.from >= PUMP_BYTES;
-    if (target.from === 0 && !big) holdInMemory(sweep);
+    // Straight to .part: a resumed body appends to the file it continues, and a body said to be
+    // big would outgrow memory anyway (in its file from the first piece on, it goes to the pump at
+    // that piece rather than after 256 KiB in memory, 2-5 ms sooner).
+    const atOnce = target.from > 0 || (target.total !== undefined && target.total - target.from >= PUMP_BYTES);
+    if (!atOnce) holdInMemory(sweep);
 
     const fail = (error: unknown): void => {
       if (settled) return;
@@ -238,8 +239,7 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
       file.write(chunks.splice(0));
     };
 
-    // A resumed body appends to the .part it continues: no point keeping it in memory.
-    if (target.from > 0 || big) toFile();
+    if (atOnce) toFile();
     body.read({
       data(chunk) {
         if (settled) return;
