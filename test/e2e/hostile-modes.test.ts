@@ -1,25 +1,20 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run, type DlEvent, type RunOptions } from '../../src/index.js';
-import { readRecords, waitFor } from '../helpers/cli.js';
+import { readRecords, useTempDirs, waitFor } from '../helpers/cli.js';
 import { expectedBody, hostileHandler, sizedPath } from '../helpers/hostile-server.js';
 import { useServer } from '../helpers/server.js';
 
 describe('each way a server can misbehave', () => {
   const server = useServer(hostileHandler());
   const other = useServer(hostileHandler());
-  const dirs: string[] = [];
-  afterAll(async () => {
-    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  });
+  const tempDir = useTempDirs('dl-hostile-');
 
   /** Runs dl in-process on URLs of `server` (paths) or full URLs, with fast backoff unless told. */
   async function download(urls: string[], options: Partial<RunOptions> = {}) {
-    const dir = await mkdtemp(join(tmpdir(), 'dl-hostile-'));
-    dirs.push(dir);
+    const dir = await tempDir();
     await writeFile(join(dir, 'urls.txt'), urls.map((u) => (u.startsWith('/') ? server.url(u) : u)).join('\n'));
     const events: DlEvent[] = [];
     const summary = await run({
@@ -234,8 +229,7 @@ describe('each way a server can misbehave', () => {
 
   it('a .part left by an interrupted run is resumed by the next run with Range', async () => {
     const path = '/slow/20/interrupted.bin';
-    const dir = await mkdtemp(join(tmpdir(), 'dl-hostile-'));
-    dirs.push(dir);
+    const dir = await tempDir();
     await writeFile(join(dir, 'urls.txt'), server.url(path));
     const options = { inputs: [join(dir, 'urls.txt')], joblog: join(dir, 'run.jsonl'), destdir: join(dir, 'out') };
     const part = join(dir, 'out', 'interrupted.bin.part');

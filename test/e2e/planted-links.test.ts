@@ -1,21 +1,18 @@
-import { link, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, lstat, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../../src/index.js';
-import { waitFor } from '../helpers/cli.js';
+import { useTempDirs, waitFor } from '../helpers/cli.js';
 import { expectedBody, hostileHandler, sizedPath } from '../helpers/hostile-server.js';
 import { useServer } from '../helpers/server.js';
 
 /** Links someone planted in the destination folder must never make dl write outside it. */
 describe('links planted in the destination folder', () => {
   const server = useServer(hostileHandler());
-  const dirs: string[] = [];
-  afterAll(async () => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  const tempDir = useTempDirs('dl-links-');
 
   async function setup(paths: string[]) {
-    const dir = await mkdtemp(join(tmpdir(), 'dl-links-'));
-    dirs.push(dir);
+    const dir = await tempDir();
     const out = join(dir, 'out');
     await mkdir(out);
     const outside = join(dir, 'outside.txt');

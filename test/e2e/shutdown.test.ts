@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, spawnCli, waitFor, withTempDir, type SpawnedCli } from '../helpers/cli.js';
 import { nativePump } from '../../src/http/h1/native-pump.js';
-import { BODY, MiB, useRawServers } from '../helpers/big-body-server.js';
+import { BODY, MiB, useBigBodyServers } from '../helpers/big-body-server.js';
 import { expectedBody, hostileHandler } from '../helpers/hostile-server.js';
 import { useServers } from '../helpers/server.js';
 
@@ -115,7 +115,7 @@ describe('stopping a run with a signal', () => {
   });
 
   describe.skipIf(!nativePump())('with a big body in the native pump', () => {
-    const { breakingServer } = useRawServers();
+    const { breakingServer } = useBigBodyServers();
 
     it('SIGINT while the pump moves a body: exit 130 within 2 s, its .part kept whole, and the same command finishes it', async () => {
       const STALL_AT = 6 * MiB;

@@ -1,5 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach } from 'vitest';
+import type { Server, Socket } from 'node:net';
+import { rangeStart, useRawServers, type Answer, type RawServer } from './raw-server.js';
 
 export const MiB = 1 << 20;
 /** Big enough for the native pump: more than the 4 MiB it needs still to come once a body goes to its file. */
@@ -8,15 +8,6 @@ export const SIZE = 12 * MiB;
 export const BODY = Buffer.alloc(SIZE);
 for (let i = 0; i < SIZE; i += 4) BODY.writeUInt32LE((i * 2654435761) >>> 0, i);
 
-export type Answer = (socket: Socket, path: string, range: number | undefined, nth: number) => void;
-
-export interface RawServer {
-  url(path: string): string;
-  connections(): number;
-  /** The Range start of each request, in order (undefined: none asked for). */
-  ranges: (number | undefined)[];
-}
-
 /** The head of BODY from `from` on (206 with a Content-Range when resumed). */
 export function bigBodyHead(from = 0): string {
   const status = from > 0 ? `206 Partial Content\r\nContent-Range: bytes ${from}-${SIZE - 1}/${SIZE}` : '200 OK';
@@ -24,50 +15,21 @@ export function bigBodyHead(from = 0): string {
 }
 
 /**
- * Keep-alive HTTP/1.1 servers written by hand, so that they can stop or cut a body anywhere,
- * closed after each test of the calling file.
+ * Raw servers (helpers/raw-server.ts), and one kind more: a server whose first answer sends BODY
+ * up to `at` and then does `then` (nothing: silence); the answers after it send the rest, from
+ * the Range asked for.
  */
-export function useRawServers(): { rawServer(answer: Answer): Promise<RawServer>; breakingServer(at: number, then?: (socket: Socket) => void): Promise<RawServer>; track(server: Server): void } {
-  const servers: Server[] = [];
-  afterEach(() => {
-    for (const server of servers.splice(0)) server.close();
-  });
-
-  async function rawServer(answer: Answer): Promise<RawServer> {
-    let connections = 0;
-    let nth = 0;
-    const ranges: (number | undefined)[] = [];
-    const server = createServer((socket) => {
-      connections++;
-      socket.on('error', () => undefined);
-      let pending = '';
-      socket.on('data', (data) => {
-        pending += data.toString('latin1');
-        for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
-          const head = pending.slice(0, end);
-          pending = pending.slice(end + 4);
-          const range = /\r\nrange: bytes=(\d+)-/i.exec(head);
-          ranges.push(range ? Number(range[1]) : undefined);
-          answer(socket, head.split(' ')[1]!, range ? Number(range[1]) : undefined, ++nth);
-        }
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    return { url: (path) => `http://127.0.0.1:${port}${path}`, connections: () => connections, ranges };
-  }
-
-  /**
-   * A server whose first answer sends BODY up to `at` and then does `then` (nothing: silence);
-   * the answers after it send the rest, from the Range asked for.
-   */
-  function breakingServer(at: number, then?: (socket: Socket) => void): Promise<RawServer> {
-    return rawServer((socket, _path, range, nth) => {
+export function useBigBodyServers(): {
+  rawServer(answer: Answer): Promise<RawServer>;
+  breakingServer(at: number, then?: (socket: Socket) => void): Promise<RawServer>;
+  track(server: Server): void;
+} {
+  const { rawServer, track } = useRawServers();
+  const breakingServer = (at: number, then?: (socket: Socket) => void): Promise<RawServer> =>
+    rawServer((socket, head, nth) => {
       if (nth === 1) return void socket.write(Buffer.concat([Buffer.from(bigBodyHead()), BODY.subarray(0, at)]), () => then?.(socket));
-      socket.write(Buffer.concat([Buffer.from(bigBodyHead(range ?? 0)), BODY.subarray(range ?? 0)]));
+      const from = rangeStart(head) ?? 0;
+      socket.write(Buffer.concat([Buffer.from(bigBodyHead(from)), BODY.subarray(from)]));
     });
-  }
-
-  return { rawServer, breakingServer, track: (server) => void servers.push(server) };
+  return { rawServer, breakingServer, track };
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/dl.cjs');
 
@@ -59,6 +60,22 @@ export interface Record {
   t: string;
   seq?: number;
   [key: string]: unknown;
+}
+
+/**
+ * Fresh temporary folders for the tests of the calling file (or describe block), all removed once
+ * they are done: for folders a test hands on rather than works in (see withTempDir).
+ */
+export function useTempDirs(prefix: string): () => Promise<string> {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  return async () => {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 /** Every complete line of a joblog, parsed. */

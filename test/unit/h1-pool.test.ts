@@ -1,41 +1,15 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatcher, type Transport } from '../../src/http/agent.js';
 import { exchange } from '../../src/http/exchange.js';
+import { useRawServers } from '../helpers/raw-server.js';
 
 const KiB = 1024;
 
-/**
- * A raw TCP server: `answer` is called with each request head that arrives on a connection
- * (in order), and writes whatever it likes to the socket. Counts connections.
- */
-async function rawServer(answer: (socket: Socket, head: string, nth: number) => void): Promise<{ server: Server; origin: string; connections: () => number }> {
-  let connections = 0;
-  let nth = 0;
-  const server = createServer((socket) => {
-    connections++;
-    let pending = '';
-    socket.on('error', () => undefined);
-    socket.on('data', (data) => {
-      pending += data.toString('latin1');
-      for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
-        const head = pending.slice(0, end);
-        pending = pending.slice(end + 4);
-        answer(socket, head, ++nth);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
-}
-
-const servers: Server[] = [];
+const { rawServer } = useRawServers();
 const transports: Transport[] = [];
 afterEach(async () => {
   await Promise.all(transports.splice(0).map((transport) => transport.destroy()));
-  for (const server of servers.splice(0)) server.close();
 });
 
 function transport(connections = 1, timeouts = { connectMs: 10_000, headersMs: 30_000, idleMs: 30_000 }): Transport {

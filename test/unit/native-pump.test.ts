@@ -1,30 +1,42 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativePump, PUMP_ADDON, pumped } from '../../src/http/h1/native-pump.js';
 import { run, type RunOptions } from '../../src/index.js';
 import { packageFile } from '../../src/package-root.js';
-import { BODY, bigBodyHead, MiB, SIZE, useRawServers } from '../helpers/big-body-server.js';
-import { readRecords, waitFor } from '../helpers/cli.js';
+import { BODY, bigBodyHead, MiB, SIZE, useBigBodyServers } from '../helpers/big-body-server.js';
+import { readRecords, useTempDirs, waitFor } from '../helpers/cli.js';
 
-const { rawServer, breakingServer, track } = useRawServers();
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const { rawServer, breakingServer, track } = useBigBodyServers();
+const tempDir = useTempDirs('dl-pump-');
 
 /** Runs dl in-process on `urls` into a fresh folder. */
 async function download(urls: string[], options: Partial<RunOptions> = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'dl-pump-'));
-  dirs.push(dir);
+  const dir = await tempDir();
   await writeFile(join(dir, 'urls.txt'), urls.join('\n'));
   const go = (more: Partial<RunOptions> = {}) =>
     run({ inputs: [join(dir, 'urls.txt')], joblog: join(dir, 'run.jsonl'), destdir: join(dir, 'out'), retryWaitMs: 10, ...options, ...more });
   return { dir, go, file: (name: string) => readFile(join(dir, 'out', name)), files: async () => (await readdir(join(dir, 'out'))).sort() };
+}
+
+/**
+ * A connected socket, not read from (every byte is the pump's), to which a server sends the first
+ * `bytes` of BODY and closes. Its peer then goes away with bytes unread: a reset, which is no
+ * error of the tests'.
+ */
+async function sentTo(bytes: number): Promise<Socket> {
+  const server = createServer((socket) => socket.on('error', () => undefined).end(BODY.subarray(0, bytes)));
+  track(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const socket = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
+  socket.pause();
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return socket;
 }
 
 describe.skipIf(!nativePump())('the native body pump', () => {
@@ -90,14 +102,7 @@ describe.skipIf(!nativePump())('the native body pump', () => {
   });
 
   it('a write error stops the pump with the write\'s code, the bytes written counted', async () => {
-    // Its peer goes away with bytes unread: a reset, which is no error of this test's.
-    const server = createServer((socket) => socket.on('error', () => undefined).end(BODY.subarray(0, 2 * MiB)));
-    track(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const socket = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
-    socket.pause(); // nothing read here: every byte is the pump's
-    socket.on('error', () => undefined);
-    await new Promise((resolve) => socket.once('connect', resolve));
+    const socket = await sentTo(2 * MiB);
     const full = await open('/dev/full', 'w');
     try {
       const state = new Float64Array(new ArrayBuffer(16));
@@ -116,15 +121,8 @@ describe.skipIf(!nativePump())('the native body pump', () => {
   it('the pump works on descriptors of its own: closing the ones it was given does not reach it', async () => {
     // When a worker ends, Node closes its sockets and files before the pump can be stopped, and
     // their numbers are soon other files': the pump must never write through them.
-    const server = createServer((socket) => socket.on('error', () => undefined).end(BODY.subarray(0, 2 * MiB)));
-    track(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const socket = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
-    socket.pause();
-    socket.on('error', () => undefined);
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const dir = await mkdtemp(join(tmpdir(), 'dl-pump-'));
-    dirs.push(dir);
+    const socket = await sentTo(2 * MiB);
+    const dir = await tempDir();
     const file = await open(join(dir, 'own.bin'), 'w');
     const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
     const ended = new Promise<[number, number, boolean]>((resolve) =>
