@@ -18,7 +18,7 @@ export function classify(error: unknown, signal?: AbortSignal, timeouts?: Timeou
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
 
-  const timeout = timeoutOf(code, timeouts);
+  const timeout = timeoutOf(code, syscallOf(error), timeouts);
   if (timeout) return new TimeoutError(timeout.code, timeout.message, { cause: error });
 
   const local = LOCAL_CODES[code];
@@ -33,11 +33,15 @@ export function classify(error: unknown, signal?: AbortSignal, timeouts?: Timeou
   return new NetworkError(code || 'EUNKNOWN', message || 'unknown error', true, { cause: error });
 }
 
-function timeoutOf(code: string, timeouts: Timeouts | undefined): { code: TimeoutError['code']; message: string } | undefined {
+function timeoutOf(code: string, syscall: string | undefined, timeouts: Timeouts | undefined): { code: TimeoutError['code']; message: string } | undefined {
   const seconds = (ms: number | undefined) => (ms === undefined ? '' : ` ${ms / 1000} s`);
   switch (code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      // The system's own ETIMEDOUT is a connect timeout only from connect(): from a read or a
+      // write it is a connection that stopped answering mid-transfer (NETWORK_CODES), or a file
+      // system that did (a soft network mount).
+      if (code === 'ETIMEDOUT' && syscall !== undefined && syscall !== 'connect') return undefined;
       return { code: 'ETIMEDOUT_CONNECT', message: `could not connect within${seconds(timeouts?.connectMs) || ' the connect timeout'}` };
     case 'UND_ERR_HEADERS_TIMEOUT':
       return { code: 'ETIMEDOUT_HEADERS', message: `no response within${seconds(timeouts?.headersMs) || ' the headers timeout'}` };
@@ -46,6 +50,12 @@ function timeoutOf(code: string, timeouts: Timeouts | undefined): { code: Timeou
     default:
       return undefined;
   }
+}
+
+/** The system call an error of Node's names (`connect`, `read`, `write`...), if any. */
+function syscallOf(error: unknown): string | undefined {
+  const syscall = (error as { syscall?: unknown } | null)?.syscall;
+  return typeof syscall === 'string' ? syscall : undefined;
 }
 
 function errorCode(error: unknown): string {
@@ -77,6 +87,7 @@ const NETWORK_CODES: Record<string, { code: string; message: string; retryable: 
   ECONNABORTED: { code: 'ECONNRESET', message: 'connection aborted', retryable: true },
   EHOSTUNREACH: { code: 'EHOSTUNREACH', message: 'host unreachable', retryable: true },
   ENETUNREACH: { code: 'ENETUNREACH', message: 'network unreachable', retryable: true },
+  ETIMEDOUT: { code: 'ETIMEDOUT', message: 'timed out mid-transfer (connection or file system)', retryable: true },
   EAI_AGAIN: { code: 'EAI_AGAIN', message: 'temporary DNS failure', retryable: true },
   ENOTFOUND: { code: 'ENOTFOUND', message: 'host not found', retryable: false },
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { code: 'SHORT_BODY', message: 'body length differs from Content-Length', retryable: true },

@@ -1,0 +1,49 @@
+import { mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { classify } from '../../src/errors/classify.js';
+import { LocalError, NetworkError, TimeoutError } from '../../src/errors/errors.js';
+
+const timeouts = { connectMs: 5000, headersMs: 30_000, idleMs: 60_000 };
+
+/** An error as Node's system calls make them: code, errno and the call that failed. */
+const systemError = (code: string, syscall?: string) => Object.assign(new Error(`${syscall ?? ''} ${code}`), { code, errno: -110, syscall });
+
+describe('classify', () => {
+  it("takes the system's ETIMEDOUT for a connect timeout only when connect() gave it", () => {
+    for (const error of [systemError('ETIMEDOUT', 'connect'), systemError('ETIMEDOUT'), { code: 'UND_ERR_CONNECT_TIMEOUT' }]) {
+      const classified = classify(error, undefined, timeouts);
+      expect(classified).toBeInstanceOf(TimeoutError);
+      expect(classified).toMatchObject({ code: 'ETIMEDOUT_CONNECT', message: 'could not connect within 5 s', retryable: true });
+    }
+  });
+
+  it('takes an ETIMEDOUT from a read or a write for a transfer that stalled, which is retried and resumed', () => {
+    // A socket read (a TCP retransmission timeout), or a write to a file on a soft network mount
+    // (the native pump reports that one as a write's).
+    for (const syscall of ['read', 'write']) {
+      const classified = classify(systemError('ETIMEDOUT', syscall), undefined, timeouts);
+      expect(classified, syscall).toBeInstanceOf(NetworkError);
+      expect(classified, syscall).toMatchObject({ code: 'ETIMEDOUT', retryable: true });
+      expect(classified.message, syscall).not.toMatch(/could not connect/);
+    }
+  });
+
+  it("keeps a file system's own errors local, by their code", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-classify-'));
+    try {
+      let thrown: unknown;
+      try {
+        readSync(openSync(dir, 'r'), Buffer.alloc(1));
+      } catch (error) {
+        thrown = error;
+      }
+      const classified = classify(thrown);
+      expect(classified).toBeInstanceOf(LocalError);
+      expect(classified).toMatchObject({ code: 'EISDIR', retryable: false });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
