@@ -10,7 +10,7 @@ import { Limits } from './engine/limits.js';
 import { createRetryPolicy, type RetryPolicy } from './engine/retry-policy.js';
 import { Scheduler } from './engine/scheduler.js';
 import { classify } from './errors/classify.js';
-import { LocalError, type DlError } from './errors/errors.js';
+import { DlError, JoblogError, LocalError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
 import { checkLimits, type RunLimits } from './engine/check-limits.js';
@@ -94,16 +94,16 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   const destdir = resolve(options.destdir ?? '.');
   const joblog = resolve(options.joblog ?? defaultJoblog(destdir));
 
-  await checkInputFiles(options.inputs);
+  await checkInputFiles(options.inputs, joblog);
   const cookies = options.cookies === undefined ? undefined : await CookieJar.load(options.cookies);
   await prepareDestdir(destdir);
-  await mkdir(dirname(joblog), { recursive: true });
-  const lock = await JoblogLock.acquire(joblog);
+  await opening(joblog, mkdir(dirname(joblog), { recursive: true }));
+  const lock = await opening(joblog, JoblogLock.acquire(joblog));
   const closers: Array<() => Promise<unknown>> = [() => lock.release()];
   try {
-    const droppedBytes = await repairTornTail(joblog);
+    const droppedBytes = await opening(joblog, repairTornTail(joblog));
     if (droppedBytes > 0) emit({ type: 'joblog-repaired', joblog, droppedBytes });
-    const state = await readJoblog(joblog, { retryFailed: options.retryFailed === true });
+    const state = await opening(joblog, readJoblog(joblog, { retryFailed: options.retryFailed === true }));
     if (state.badLines > 0) emit({ type: 'joblog-bad-lines', joblog, count: state.badLines });
     emit({ type: 'plan', jobs: state.jobs, finished: state.doneCount + state.failedCount });
 
@@ -127,9 +127,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       closers.unshift(async () => stopListening());
     }
 
-    const writer = await JoblogWriter.open(joblog, {
-      onError: (error) => stop(new LocalError(classify(error).code, `cannot write the joblog: ${error.message}`, true)),
-    });
+    const writer = await opening(
+      joblog,
+      JoblogWriter.open(joblog, {
+        onError: (error) => stop(new LocalError(classify(error).code, `cannot write the joblog: ${error.message}`, true)),
+      }),
+    );
     closers.unshift(() => writer.close());
     writer.append({
       t: 'run',
@@ -356,6 +359,17 @@ async function readInputs(
     }
   }
   return !signal.aborted;
+}
+
+/**
+ * A step of opening the joblog: a system error in it (a folder that cannot be written, a file in
+ * the way, the joblog a folder) ends the run before it starts, with a message naming the joblog.
+ */
+function opening<T>(joblog: string, step: Promise<T>): Promise<T> {
+  return step.catch((error: unknown) => {
+    if (error instanceof DlError) throw error;
+    throw new JoblogError(`cannot open the joblog ${joblog}: ${classify(error).message}`, { cause: error });
+  });
 }
 
 /** The destination folder exists and can be written, or the run does not start. */

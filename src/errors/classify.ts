@@ -74,6 +74,8 @@ const LOCAL_CODES: Record<string, { message: string; fatal: boolean } | undefine
   EPERM: { message: 'operation not permitted', fatal: false },
   EISDIR: { message: 'a folder is in the way of the file', fatal: false },
   ENOTDIR: { message: 'a file is in the way of a folder', fatal: false },
+  // What mkdir says of a file where a folder must go (dl's own creates handle theirs).
+  EEXIST: { message: 'a file is in the way of a folder', fatal: false },
   ENAMETOOLONG: { message: 'file name too long', fatal: false },
   EMFILE: { message: 'too many open files', fatal: false },
 };

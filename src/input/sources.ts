@@ -31,12 +31,20 @@ function pipeBytes(stream: Readable): InputBytes {
   return { chunks: stream, cut: () => void stream.destroy() };
 }
 
-/** Fails before anything starts when an input file cannot be read at all. */
-export async function checkInputFiles(inputs: readonly string[]): Promise<void> {
+/**
+ * Fails before anything starts when an input file cannot be read at all, or is the joblog itself
+ * (`dl -l urls.txt urls.txt`), which the run would append to and would have "repaired".
+ */
+export async function checkInputFiles(inputs: readonly string[], joblog: string): Promise<void> {
+  const log = await stat(joblog).catch(() => undefined);
   for (const input of inputs) {
     if (input === '-') continue;
     const info = await stat(input).catch(() => undefined);
-    if (!info) throw new UsageError(`input file not found: ${input}`);
+    if (!info) throw new UsageError(`input file not found: ${input}${LOOKS_LIKE_URL.test(input) ? ' (to fetch one URL, pipe it in: echo URL | dl -)' : ''}`);
     if (info.isDirectory()) throw new UsageError(`input is a folder, not a file: ${input}`);
+    if (log && info.dev === log.dev && info.ino === log.ino) throw new UsageError(`the input file ${input} is also the joblog (--joblog ${joblog})`);
   }
 }
+
+/** An argument that is a URL, not a file name: dl reads URLs from files and pipes only. */
+const LOOKS_LIKE_URL = /^[a-z][a-z0-9+.-]*:\/\//i;

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, withTempDir } from '../helpers/cli.js';
@@ -44,6 +44,33 @@ describe('command line', () => {
         expect(result.stderr.trim().length, args.join(' ')).toBeGreaterThan(0);
         expect(result.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
       }
+    });
+  });
+
+  it('a joblog that cannot be opened, or is not a joblog, stops the run with 2 and a message, and is left as it was', async () => {
+    await withTempDir(async (dir) => {
+      const list = `${server.url('/j/1.bin')}\n${server.url('/j/2.bin')}`; // no final newline: "torn"
+      const notes = 'my notes\nmy precious last line';
+      await writeFile(join(dir, 'urls.txt'), list);
+      await writeFile(join(dir, 'notes.txt'), notes);
+      await writeFile(join(dir, 'afile'), 'x');
+      await mkdir(join(dir, 'afolder'));
+      const cases: Array<[string[], RegExp]> = [
+        [['-l', 'urls.txt', 'urls.txt'], /the input file urls\.txt is also the joblog/],
+        [['-l', 'notes.txt', 'urls.txt'], /notes\.txt is not a joblog/],
+        [['-l', 'afile/run.jsonl', 'urls.txt'], /cannot open the joblog .*afile\/run\.jsonl: a file is in the way of a folder/],
+        [['-l', 'afolder', 'urls.txt'], /cannot open the joblog .*afolder: a folder is in the way of the file/],
+        [[server.url('/j/1.bin')], /input file not found: http:.*echo URL \| dl -/],
+      ];
+      for (const [args, message] of cases) {
+        const result = await runCli(['-d', 'out', ...args], dir);
+        expect(result.code, args.join(' ')).toBe(2);
+        expect(result.stderr, args.join(' ')).toMatch(message);
+        expect(result.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
+      }
+      expect(await readFile(join(dir, 'urls.txt'), 'utf8')).toBe(list);
+      expect(await readFile(join(dir, 'notes.txt'), 'utf8')).toBe(notes);
+      expect(server.requests.filter((url) => url.startsWith('/j/'))).toEqual([]);
     });
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +42,15 @@ describe('classify', () => {
       const classified = classify(thrown);
       expect(classified).toBeInstanceOf(LocalError);
       expect(classified).toMatchObject({ code: 'EISDIR', retryable: false });
+      // mkdir where a file is: final, not retried as an unknown error would be.
+      writeFileSync(join(dir, 'file'), 'x');
+      let mkdirError: unknown;
+      try {
+        mkdirSync(join(dir, 'file'), { recursive: true });
+      } catch (error) {
+        mkdirError = error;
+      }
+      expect(classify(mkdirError)).toMatchObject({ code: 'EEXIST', message: 'a file is in the way of a folder', retryable: false });
     } finally {
       rmSync(dir, { recursive: true });
     }

@@ -46,21 +46,32 @@ describe('repairTornTail', () => {
   });
 
   it('counts dropped bytes, not characters', async () => {
-    const good = 'a\n';
+    const good = '{"t":"run","v":1}\n';
     const torn = '{"url":"\u20ac\ud83d\ude00';
     await writeFile(log, good + torn);
     expect(await repairTornTail(log)).toBe(Buffer.byteLength(torn));
     expect(await readFile(log, 'utf8')).toBe(good);
   });
 
-  it('truncates a file without any newline to empty', async () => {
-    await writeFile(log, 'no newline here');
-    expect(await repairTornTail(log)).toBe(15);
-    expect((await stat(log)).size).toBe(0);
+  it('truncates a log torn within its first record to empty', async () => {
+    for (const torn of ['{"t":"run","v":1,"ts', '{"t', '{']) {
+      await writeFile(log, torn);
+      expect(await repairTornTail(log)).toBe(torn.length);
+      expect((await stat(log)).size).toBe(0);
+    }
+  });
+
+  it('refuses a file that does not begin as a joblog, and leaves it as it was', async () => {
+    // A URL list or a document given to --joblog by mistake, torn-looking or not.
+    for (const text of ['http://a/1.bin\nhttp://a/2.bin', 'my notes\nmy precious last line', '\u007fELF\u0002\u0001', '[{"t":"run"}]\n']) {
+      await writeFile(log, text);
+      await expect(repairTornTail(log), text).rejects.toMatchObject({ code: 'JOBLOG', message: expect.stringContaining('is not a joblog') });
+      expect(await readFile(log, 'utf8')).toBe(text);
+    }
   });
 
   it('finds the last newline further back than one read block', async () => {
-    const good = `${'x'.repeat(1000)}\n`;
+    const good = `{"t":"job","out":"${'x'.repeat(1000)}"}\n`;
     const torn = 'y'.repeat(200 * 1024); // more than the 64 KiB block
     await writeFile(log, good + torn);
     expect(await repairTornTail(log)).toBe(torn.length);
@@ -69,7 +80,7 @@ describe('repairTornTail', () => {
 
   it('handles a newline exactly at a block boundary', async () => {
     const block = 64 * 1024;
-    const good = `${'x'.repeat(block - 1)}\n`;
+    const good = `{"t":"job","out":"${'x'.repeat(block - 21)}"}\n`; // exactly one block
     const torn = 'z'.repeat(block);
     await writeFile(log, good + torn);
     expect(await repairTornTail(log)).toBe(block);
