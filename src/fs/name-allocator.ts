@@ -1,5 +1,6 @@
 import { HashSet } from '../utils/hash-set.js';
 import { fitBytes, MAX_NAME_BYTES } from './naming.js';
+import { PART_SUFFIX } from './safe-path.js';
 
 /**
  * Gives every job a distinct output path: the first job to ask for `a.jpg` gets it, later ones get
@@ -22,20 +23,45 @@ export class NameAllocator {
   /** Marks a path as used by an existing job (read from the joblog). */
   reserve(path: string): void {
     this.taken.add(path);
+    // A job named `x.part` also holds `x`: a job named `x` would write its partial file over it.
+    if (endsWithPart(path)) this.taken.add(path.slice(0, -PART_SUFFIX.length));
   }
 
   allocate(path: string): string {
-    if (this.taken.add(path)) return path;
+    if (this.claim(path)) return path;
     const key = path.toLowerCase();
     const slash = path.lastIndexOf('/');
     const dir = path.slice(0, slash + 1);
     const name = path.slice(slash + 1);
     for (let n = this.nextSuffix.get(key) ?? 1; ; n++) {
       const candidate = dir + fitBytes(name, `.${n}`, MAX_NAME_BYTES);
-      if (this.taken.add(candidate)) {
+      if (this.claim(candidate)) {
         this.nextSuffix.set(key, n + 1);
         return candidate;
       }
     }
   }
+
+  /**
+   * Takes `path` if it is free. A job's partial file is its name with `.part` added
+   * (fs/safe-path.ts), so a name `x.part` is the partial file of a job named `x`: it is taken
+   * only together with `x`, which keeps a job named `x` from ever writing over its file. (Found
+   * by test: each job of such a pair destroyed the other's file, both recorded as done.)
+   */
+  private claim(path: string): boolean {
+    if (!endsWithPart(path)) return this.taken.add(path);
+    const stem = path.slice(0, -PART_SUFFIX.length);
+    if (this.taken.has(path) || this.taken.has(stem)) return false;
+    this.taken.add(path);
+    this.taken.add(stem);
+    return true;
+  }
+}
+
+/** Whether a name ends with `.part`, in any case (names are compared without case). */
+function endsWithPart(path: string): boolean {
+  const at = path.length - PART_SUFFIX.length;
+  if (at <= 0 || path.charCodeAt(at) !== 0x2e) return false;
+  for (let i = 1; i < PART_SUFFIX.length; i++) if ((path.charCodeAt(at + i) | 0x20) !== PART_SUFFIX.charCodeAt(i)) return false;
+  return true;
 }

@@ -62,5 +62,8 @@ function leavesRoot(rel: string): boolean {
 
 /** Where a download is written until it is complete. */
 export function partPath(finalPath: string): string {
-  return `${finalPath}.part`;
+  return finalPath + PART_SUFFIX;
 }
+
+/** What a final path gets while its file is being written (see NameAllocator for what it implies). */
+export const PART_SUFFIX = '.part';

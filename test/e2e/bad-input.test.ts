@@ -1,8 +1,8 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
-import { contentHandler, useServer } from '../helpers/server.js';
+import { contentFor, contentHandler, useServer } from '../helpers/server.js';
 
 describe('bad input lines and hostile paths', () => {
   const server = useServer(contentHandler());
@@ -65,6 +65,24 @@ describe('bad input lines and hostile paths', () => {
       }
       const outs = (await readRecords(join(dir, 'run.jsonl'))).filter((r) => r.t === 'job').map((r) => String(r.out));
       expect(new Set(outs).size).toBe(paths.length);
+    });
+  });
+
+  it('a job named `x.part` and a job named `x` keep their own files, within a run and across runs', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), [server.url('/p/foo'), server.url('/p/foo.part'), server.url('/q/bar.part')].join('\n'));
+      expect((await runCli(['--joblog', 'run.jsonl', '-d', 'out', 'urls.txt'], dir)).code).toBe(0);
+      // A later run adds `bar` to the same joblog: it must not take `bar.part` for its partial file.
+      await writeFile(join(dir, 'more.txt'), server.url('/r/bar'));
+      expect((await runCli(['--joblog', 'run.jsonl', '-d', 'out', 'more.txt'], dir)).code).toBe(0);
+      const files = new Map([
+        ['foo', '/p/foo'],
+        ['foo.1.part', '/p/foo.part'],
+        ['bar.part', '/q/bar.part'],
+        ['bar.1', '/r/bar'],
+      ]);
+      expect((await readdir(join(dir, 'out'))).sort()).toEqual([...files.keys()].sort());
+      for (const [name, path] of files) expect((await readFile(join(dir, 'out', name))).equals(contentFor(path)), name).toBe(true);
     });
   });
 });

@@ -114,4 +114,27 @@ describe('NameAllocator', () => {
     for (let i = 2; i <= n; i++) expect(names.allocate('a.jpg')).toBe(`a.${n + i}.jpg`);
     expect(performance.now() - started).toBeLessThan(5000);
   });
+
+  it('never lets one job\'s name be another job\'s partial file (`x` and `x.part`), in either order and any case', () => {
+    const partFirst = new NameAllocator();
+    expect(partFirst.allocate('foo.part')).toBe('foo.part');
+    expect(partFirst.allocate('foo')).toBe('foo.1');
+    expect(partFirst.allocate('FOO')).toBe('FOO.2');
+
+    const plainFirst = new NameAllocator();
+    expect(plainFirst.allocate('foo')).toBe('foo');
+    expect(plainFirst.allocate('foo.part')).toBe('foo.1.part');
+    expect(plainFirst.allocate('d/Foo.PART')).toBe('d/Foo.PART');
+    expect(plainFirst.allocate('d/foo')).toBe('d/foo.1');
+    // A plain name that only looks similar keeps its name.
+    expect(plainFirst.allocate('foo.parts')).toBe('foo.parts');
+    expect(plainFirst.allocate('.part')).toBe('.part');
+
+    // The same for names an earlier run gave (read back from the joblog).
+    const resumed = new NameAllocator();
+    resumed.reserve('bar.part');
+    resumed.reserve('baz');
+    expect(resumed.allocate('bar')).toBe('bar.1');
+    expect(resumed.allocate('baz.part')).toBe('baz.1.part');
+  });
 });
