@@ -35,14 +35,15 @@ export function classify(error: unknown, signal?: AbortSignal, timeouts?: Timeou
 
 function timeoutOf(code: string, syscall: string | undefined, timeouts: Timeouts | undefined): { code: TimeoutError['code']; message: string } | undefined {
   const seconds = (ms: number | undefined) => (ms === undefined ? '' : ` ${ms / 1000} s`);
+  const connect = { code: 'ETIMEDOUT_CONNECT', message: `could not connect within${seconds(timeouts?.connectMs) || ' the connect timeout'}` } as const;
   switch (code) {
-    case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
+      return connect;
+    case 'ETIMEDOUT':
       // The system's own ETIMEDOUT is a connect timeout only from connect(): from a read or a
       // write it is a connection that stopped answering mid-transfer (NETWORK_CODES), or a file
       // system that did (a soft network mount).
-      if (code === 'ETIMEDOUT' && syscall !== undefined && syscall !== 'connect') return undefined;
-      return { code: 'ETIMEDOUT_CONNECT', message: `could not connect within${seconds(timeouts?.connectMs) || ' the connect timeout'}` };
+      return syscall === undefined || syscall === 'connect' ? connect : undefined;
     case 'UND_ERR_HEADERS_TIMEOUT':
       return { code: 'ETIMEDOUT_HEADERS', message: `no response within${seconds(timeouts?.headersMs) || ' the headers timeout'}` };
     case 'UND_ERR_BODY_TIMEOUT':

@@ -24,7 +24,8 @@ export class NameAllocator {
   reserve(path: string): void {
     this.taken.add(path);
     // A job named `x.part` also holds `x`: a job named `x` would write its partial file over it.
-    if (endsWithPart(path)) this.taken.add(path.slice(0, -PART_SUFFIX.length));
+    const stem = partStem(path);
+    if (stem !== undefined) this.taken.add(stem);
   }
 
   allocate(path: string): string {
@@ -49,8 +50,8 @@ export class NameAllocator {
    * by test: each job of such a pair destroyed the other's file, both recorded as done.)
    */
   private claim(path: string): boolean {
-    if (!endsWithPart(path)) return this.taken.add(path);
-    const stem = path.slice(0, -PART_SUFFIX.length);
+    const stem = partStem(path);
+    if (stem === undefined) return this.taken.add(path);
     if (this.taken.has(path) || this.taken.has(stem)) return false;
     this.taken.add(path);
     this.taken.add(stem);
@@ -58,10 +59,13 @@ export class NameAllocator {
   }
 }
 
-/** Whether a name ends with `.part`, in any case (names are compared without case). */
-function endsWithPart(path: string): boolean {
+/**
+ * `x` for a name `x.part` (the suffix in any case: names are compared without case); undefined
+ * for any other name. Character checks, no strings made: every new job's name passes here.
+ */
+function partStem(path: string): string | undefined {
   const at = path.length - PART_SUFFIX.length;
-  if (at <= 0 || path.charCodeAt(at) !== 0x2e) return false;
-  for (let i = 1; i < PART_SUFFIX.length; i++) if ((path.charCodeAt(at + i) | 0x20) !== PART_SUFFIX.charCodeAt(i)) return false;
-  return true;
+  if (at <= 0 || path.charCodeAt(at) !== 0x2e) return undefined;
+  for (let i = 1; i < PART_SUFFIX.length; i++) if ((path.charCodeAt(at + i) | 0x20) !== PART_SUFFIX.charCodeAt(i)) return undefined;
+  return path.slice(0, at);
 }

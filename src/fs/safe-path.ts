@@ -60,10 +60,10 @@ function leavesRoot(rel: string): boolean {
   return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
 }
 
+/** What a final path gets while its file is being written (see NameAllocator for what it implies). */
+export const PART_SUFFIX = '.part';
+
 /** Where a download is written until it is complete. */
 export function partPath(finalPath: string): string {
   return finalPath + PART_SUFFIX;
 }
-
-/** What a final path gets while its file is being written (see NameAllocator for what it implies). */
-export const PART_SUFFIX = '.part';
