@@ -12,7 +12,8 @@ import { Scheduler } from './engine/scheduler.js';
 import { classify } from './errors/classify.js';
 import { DlError, JoblogError, LocalError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
-import { createDispatcher } from './http/agent.js';
+import { createDispatcher, proxiesFromEnv } from './http/agent.js';
+import { NativeFetcher } from './http/native-fetcher.js';
 import { checkLimits, type RunLimits } from './engine/check-limits.js';
 import { CookieJar } from './http/cookie-jar.js';
 import { readLineBatches } from './input/lines.js';
@@ -172,6 +173,9 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       cookies,
     });
     closers.unshift(() => dispatcher.destroy());
+    // Not through a proxy, nor with cookies: the jar needs every answer's headers.
+    const fetcher = NativeFetcher.forRun(timeouts, !cookies && !proxiesFromEnv().httpProxy);
+    if (fetcher) closers.unshift(async () => fetcher.close());
 
     const tally: Tally = { done: 0, failed: 0, bytes: 0 };
     const execute = createJobRunner({
@@ -193,6 +197,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       onFatal: stop,
       transfer: {
         dispatcher,
+        fetcher,
         maxRedirections: DEFAULTS.maxRedirections,
         destdir,
         headers: { 'user-agent': options.userAgent ?? `dl/${VERSION}`, ...options.headers },

@@ -34,15 +34,10 @@ export function createDispatcher(options: DispatcherOptions): Transport {
   // Each hop of a redirect is dispatched on its own, so the jar gets to add its cookies to it.
   const interceptors = options.cookies ? [cookieInterceptor(options.cookies)] : [];
   const composed = (transport: Transport): Transport => withInterceptors(transport, interceptors);
-  // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
-  // counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
-  const { env } = process;
-  const variable = (name: string): string => env[name.toLowerCase()] || env[name] || '';
-  const httpProxy = variable('HTTP_PROXY');
-  const httpsProxy = variable('HTTPS_PROXY');
+  const { httpProxy, httpsProxy, noProxy } = proxiesFromEnv();
   if (httpProxy || httpsProxy) {
     const { EnvHttpProxyAgent } = wholeUndici();
-    return composed(new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }));
+    return composed(new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy }));
   }
   const agent = async (): Promise<Transport> => {
     const { Agent, Pool } = await agentParts();
@@ -56,6 +51,16 @@ export function createDispatcher(options: DispatcherOptions): Transport {
   };
   const { connectMs, headersMs, idleMs } = options.timeouts;
   return composed(new PlainHttpRouter(agent, (url) => ({ connections: options.connectionsFor(url), connectTimeoutMs: connectMs, headersTimeoutMs: headersMs, bodyTimeoutMs: idleMs })));
+}
+
+/**
+ * HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
+ * counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
+ */
+export function proxiesFromEnv(): { httpProxy: string; httpsProxy: string; noProxy: string } {
+  const { env } = process;
+  const variable = (name: string): string => env[name.toLowerCase()] || env[name] || '';
+  return { httpProxy: variable('HTTP_PROXY'), httpsProxy: variable('HTTPS_PROXY'), noProxy: variable('NO_PROXY') };
 }
 
 /**

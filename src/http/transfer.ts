@@ -9,6 +9,7 @@ import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path
 import type { NameClaim } from '../input/resolver.js';
 import { nameFromDisposition } from './disposition.js';
 import type { ResponseBody } from './exchange.js';
+import type { NativeFetcher } from './native-fetcher.js';
 import { exchangeFollowing } from './redirects.js';
 import { withDeadline } from '../utils/deadline.js';
 import { loadLater } from '../utils/load-later.js';
@@ -19,6 +20,8 @@ const SHA256 = ['sha256'] as const;
 
 export interface TransferContext {
   dispatcher: Transport;
+  /** Whole small-file exchanges off the JavaScript thread, where this run can use them. */
+  fetcher?: NativeFetcher;
   /** Redirects followed before a redirect fails the attempt (TOO_MANY_REDIRECTS). */
   maxRedirections: number;
   destdir: string;
@@ -70,6 +73,19 @@ export async function transfer(
 
   let body: ResponseBody | undefined;
   try {
+    // A small file of a plain answer, fetched whole off this thread; anything else goes on below.
+    if (ctx.fetcher && offset === 0 && !checksum && !ctx.sha256 && !ctx.names) {
+      const { out } = job.record;
+      await makeFolderFor(ctx, out, finalPath);
+      const headers = requestHeaders(ctx, job, 0, undefined);
+      const bytes = await ctx.fetcher.fetch({ url: job.url, headers, part, final: finalPath, maxBytes: ctx.maxFilesize, signal });
+      if (bytes !== undefined) {
+        onStart({ offset: 0, validator: undefined });
+        progress.bytes = bytes;
+        progress.total = bytes;
+        return { bytes, status: 200, path: out };
+      }
+    }
     const response = await exchangeFollowing(ctx.dispatcher, job.url, requestHeaders(ctx, job, offset, validator), signal, ctx.maxRedirections);
     body = response.body;
     const { statusCode, headers } = response;
@@ -119,14 +135,7 @@ export async function transfer(
       out = job.claimed.out;
       finalPath = resolveInside(ctx.destdir, out);
     }
-    // A name without a folder part goes straight into the destination folder, which run() made:
-    // no dirname() and no lookup of a fresh string for most jobs of a bulk run.
-    const dir = out.includes('/') ? dirname(finalPath) : ctx.destdir;
-    if (dir !== ctx.destdir && !ctx.madeDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      await assertRealFolderInside(ctx.destdir, dir);
-      ctx.madeDirs.add(dir);
-    }
+    await makeFolderFor(ctx, out, finalPath);
     const written = await writeBody(body, {
       part,
       final: finalPath,
@@ -149,6 +158,19 @@ export async function transfer(
   } finally {
     deadline?.clear();
   }
+}
+
+/**
+ * Makes the folder a file named `out` (at `finalPath`) goes into, once a run. A name without a
+ * folder part goes straight into the destination folder, which run() made: no dirname() and no
+ * lookup of a fresh string for most jobs of a bulk run.
+ */
+async function makeFolderFor(ctx: TransferContext, out: string, finalPath: string): Promise<void> {
+  const dir = out.includes('/') ? dirname(finalPath) : ctx.destdir;
+  if (dir === ctx.destdir || ctx.madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  await assertRealFolderInside(ctx.destdir, dir);
+  ctx.madeDirs.add(dir);
 }
 
 /**

@@ -2,10 +2,10 @@ import { connect, type Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import type { Dispatcher } from 'undici';
-import { HEADER_NAME } from '../header-line.js';
 import { bodyTimeout, HttpError, otherSideClosed } from './http-error.js';
 import { nativePump, pumped, type Pumping } from './native-pump.js';
 import { ReadBuffer } from './read-buffer.js';
+import { requestHead } from './request-head.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
 
 /** A request as a dispatcher receives it, with the handler its answer goes to. */
@@ -34,9 +34,6 @@ const IDLE_MS = 4_000;
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
 /** The longest delay setTimeout takes (2^31-1 ms). */
 const MAX_DELAY_MS = 0x7fffffff;
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** Headers that are the connection's to set, refused from callers as undici refuses them. */
-const CONNECTION_HEADERS = new Set(['connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'content-length']);
 
 /** What the current request waits for; the timer's meaning follows it. */
 type Phase = 'connect' | 'head' | 'body' | 'idle';
@@ -261,9 +258,7 @@ export class Connection {
     const { opts } = exchange;
     let head: string;
     try {
-      const { block, host } = headerBlock(opts.headers);
-      // A Host given by the caller (-H) wins, as undici lets it.
-      head = `${opts.method} ${opts.path} HTTP/1.1\r\n${host ? '' : `host: ${this.#host}\r\n`}${block}\r\n`;
+      head = requestHead(opts.method, opts.path, this.#host, opts.headers);
     } catch (error) {
       return this.#fail(error as Error);
     }
@@ -458,46 +453,3 @@ function keepAliveHint(value: string | string[] | undefined): number | undefined
   const match = text === undefined ? null : /timeout\s*=\s*(\d+)/i.exec(text);
   return match ? Number(match[1]) * 1000 : undefined;
 }
-
-interface HeaderBlock {
-  /** `name: value\r\n` each. */
-  block: string;
-  /** The caller gave a Host. */
-  host: boolean;
-}
-
-const NO_HEADERS: HeaderBlock = { block: '', host: false };
-
-/**
- * The header block of a request; throws on a header that cannot be sent as it is. A bulk run
- * sends the same headers object with every request, so its block is made once.
- */
-function headerBlock(headers: Dispatcher.DispatchOptions['headers']): HeaderBlock {
-  if (!headers) return NO_HEADERS;
-  const cached = blocks.get(headers);
-  if (cached !== undefined) return cached;
-  let block = '';
-  let host = false;
-  const add = (name: string, value: unknown): void => {
-    if (value === undefined || value === null) return;
-    const key = name.toLowerCase();
-    if (CONNECTION_HEADERS.has(key)) throw new HttpError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
-    for (const one of Array.isArray(value) ? value : [value]) {
-      const text = String(one);
-      if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(text)) throw new HttpError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
-      if (key === 'host') host = true;
-      block += `${name}: ${text}\r\n`;
-    }
-  };
-  if (Array.isArray(headers) && !Array.isArray(headers[0])) {
-    for (let i = 0; i < headers.length; i += 2) add(String(headers[i]), headers[i + 1]);
-  } else {
-    const entries = Symbol.iterator in headers ? (headers as Iterable<[string, unknown]>) : Object.entries(headers);
-    for (const [name, value] of entries) add(name, value);
-  }
-  const made = { block, host };
-  blocks.set(headers, made);
-  return made;
-}
-
-const blocks = new WeakMap<object, HeaderBlock>();

@@ -1,0 +1,648 @@
+// dl's native fetcher (src/http/native-fetcher.ts; docs/architecture.md, "The native fetcher").
+//
+// Whole exchanges for small files on one thread of its own, with epoll: the request is written,
+// the answer's head read, and a plain answer (200, framed by a Content-Length of at most the
+// request's limit) is written to `<name>.part`, which is renamed to its final name once whole.
+// No byte of it, and no system call for it, is on the JavaScript thread; a bulk run of small
+// files spent most of that thread there. Anything else (another status, chunked, too big, a head
+// it does not read plainly) ends the exchange at once as "not simple", and JavaScript does that
+// request again its own way, which knows every rule.
+//
+//   start(callback)                          once per process
+//   fetch(id, origin, addresses, port, head, part, final, limit, connectMs, headersMs, bodyMs)
+//   cancel(id)                               ends a request with CANCELED (its .part removed)
+//   closeIdle()                              closes the connections no request uses
+//   ref(on)                                  whether requests under way keep the process alive
+//   callback(id, result, detail, bytes)      on the JavaScript thread, once per request
+//
+// result: 0 done (bytes written and renamed); > 0 an errno, detail the stage (1 connect, 2 the
+// socket, 3 the file); CLOSED (the server closed before the answer was whole; detail the body's
+// length, -1 when the head had not come); NOT_SIMPLE
+// (detail: the status, 0 when the head was not read plainly); TIMEOUT (detail 1 connect,
+// 2 headers, 3 body); CANCELED. A request that a reused connection lost before any answer came
+// (the server had closed it) goes out again on a fresh one, as dl's JavaScript connections do.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_BYTES (64 * 1024)
+#define MAX_EVENTS 64
+#define MAX_ADDRESSES 8
+/** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
+#define IDLE_MS 4000
+
+enum { DONE = 0, CLOSED = -1, NOT_SIMPLE = -2, TIMEOUT = -3, CANCELED = -4 };
+enum { STAGE_CONNECT = 1, STAGE_SOCKET = 2, STAGE_FILE = 3 };
+enum { PHASE_IDLE, PHASE_CONNECT, PHASE_HEAD, PHASE_BODY };
+
+typedef struct Request {
+  double id;
+  char *origin, *head, *part, *final;
+  size_t head_len;
+  struct sockaddr_storage addresses[MAX_ADDRESSES];
+  socklen_t address_lens[MAX_ADDRESSES];
+  int address_count;
+  int64_t limit, bytes;
+  double connect_ms, headers_ms, body_ms;
+  int result, detail, sent_again;
+  struct Request *next;
+} Request;
+
+typedef struct Conn {
+  int fd, file, phase, keep_alive, served, answered, address;
+  char *origin;
+  double deadline;
+  Request *req;
+  char *buf;
+  size_t have;
+  int64_t left;
+  struct Conn *prev, *next;
+} Conn;
+
+static struct {
+  pthread_mutex_t lock;
+  Request *incoming, *incoming_last, *done, *done_last;
+  /** Ids to cancel (a list of requests used as cells). */
+  Request *cancels;
+  int close_idle, stop, sleeping;
+  int epfd, wake;
+  napi_threadsafe_function callback;
+  pthread_t thread;
+  /** Every connection, for timeouts and for closing. */
+  Conn *all;
+  int started;
+} E = {.lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .wake = -1};
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static void free_request(Request *req) {
+  free(req->origin);
+  free(req->head);
+  free(req->part);
+  free(req->final);
+  free(req);
+}
+
+/** The request's answer, to JavaScript: queued, with one call for all that are queued. */
+static void finish(Request *req, int result, int detail) {
+  req->result = result;
+  req->detail = detail;
+  req->next = NULL;
+  pthread_mutex_lock(&E.lock);
+  int first = E.done == NULL;
+  if (E.done_last) E.done_last->next = req;
+  else E.done = req;
+  E.done_last = req;
+  pthread_mutex_unlock(&E.lock);
+  if (first) napi_call_threadsafe_function(E.callback, NULL, napi_tsfn_nonblocking);
+}
+
+static void conn_close(Conn *c) {
+  epoll_ctl(E.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  close(c->fd);
+  if (c->prev) c->prev->next = c->next;
+  else E.all = c->next;
+  if (c->next) c->next->prev = c->prev;
+  free(c->buf);
+  free(c->origin);
+  free(c);
+}
+
+static void start(Request *req);
+
+/** The file of a request that did not end well: closed, and its .part removed (nothing can resume it). */
+static void drop_file(Conn *c) {
+  if (c->file < 0) return;
+  close(c->file);
+  c->file = -1;
+  unlink(c->req->part);
+}
+
+/** Ends the connection, and its request with `result` (or sends the request again: see above). */
+static void fail(Conn *c, int result, int detail) {
+  Request *req = c->req;
+  if (req) drop_file(c);
+  int again = req && !c->answered && c->served > 0 && !req->sent_again && result != CANCELED && result != TIMEOUT;
+  conn_close(c);
+  if (!req) return;
+  if (again) {
+    req->sent_again = 1;
+    start(req);
+  } else {
+    finish(req, result, detail);
+  }
+}
+
+static void arm(Conn *c, int phase, double ms) {
+  c->phase = phase;
+  c->deadline = ms > 0 ? now_ms() + ms : 0;
+}
+
+static void send_request(Conn *c) {
+  Request *req = c->req;
+  c->have = 0;
+  c->answered = 0;
+  c->left = 0;
+  size_t at = 0;
+  while (at < req->head_len) {
+    ssize_t n = send(c->fd, req->head + at, req->head_len - at, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    // A request head is far smaller than a fresh socket's send buffer: EAGAIN here is a
+    // connection in trouble, and failing it is simpler than waiting to write the rest.
+    if (n < 0) return fail(c, errno == EAGAIN ? EPIPE : errno, STAGE_SOCKET);
+    at += n;
+  }
+  arm(c, PHASE_HEAD, req->headers_ms);
+}
+
+static int connect_next(Conn *c) {
+  Request *req = c->req;
+  while (c->address < req->address_count) {
+    const struct sockaddr_storage *address = &req->addresses[c->address];
+    if (c->fd >= 0) {
+      epoll_ctl(E.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+      close(c->fd);
+    }
+    c->fd = socket(address->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) return errno;
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+    epoll_ctl(E.epfd, EPOLL_CTL_ADD, c->fd, &ev);
+    if (connect(c->fd, (const struct sockaddr *)address, req->address_lens[c->address]) == 0 || errno == EINPROGRESS) return 0;
+    int error = errno;
+    if (++c->address >= req->address_count) return error;
+  }
+  return ECONNREFUSED;
+}
+
+static void start(Request *req) {
+  for (Conn *c = E.all; c; c = c->next) {
+    if (c->req || c->phase != PHASE_IDLE || strcmp(c->origin, req->origin) != 0) continue;
+    c->req = req;
+    send_request(c);
+    return;
+  }
+  Conn *c = calloc(1, sizeof *c);
+  char *buf = malloc(READ_BYTES), *origin = strdup(req->origin);
+  if (!c || !buf || !origin) {
+    free(c);
+    free(buf);
+    free(origin);
+    return finish(req, ENOMEM, STAGE_SOCKET);
+  }
+  c->fd = -1;
+  c->file = -1;
+  c->buf = buf;
+  c->origin = origin;
+  c->req = req;
+  c->next = E.all;
+  if (E.all) E.all->prev = c;
+  E.all = c;
+  arm(c, PHASE_CONNECT, req->connect_ms);
+  int error = connect_next(c);
+  if (error) fail(c, error, STAGE_CONNECT);
+}
+
+static void connected(Conn *c) {
+  int error = 0;
+  socklen_t len = sizeof error;
+  getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len);
+  if (error) {
+    // The next address (localhost as ::1, then 127.0.0.1), as Node's connect tries them.
+    if (++c->address < c->req->address_count && (error = connect_next(c)) == 0) return;
+    return fail(c, error, STAGE_CONNECT);
+  }
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+  epoll_ctl(E.epfd, EPOLL_CTL_MOD, c->fd, &ev);
+  send_request(c);
+}
+
+/** A header's value in head[0, len) (the first, trimmed), or NULL; `count` is how many there are. */
+static const char *header(const char *head, size_t len, const char *name, size_t *value_len, int *count) {
+  size_t n = strlen(name);
+  const char *end = head + len, *found = NULL;
+  *count = 0;
+  for (const char *line = memchr(head, '\n', len); line && line + 1 < end; line = memchr(line + 1, '\n', end - line - 1)) {
+    const char *s = line + 1;
+    if ((size_t)(end - s) <= n || strncasecmp(s, name, n) != 0 || s[n] != ':') continue;
+    if ((*count)++) continue;
+    const char *v = s + n + 1;
+    while (v < end && (*v == ' ' || *v == '\t')) v++;
+    const char *e = memchr(v, '\r', end - v);
+    if (!e) e = end;
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    *value_len = e - v;
+    found = v;
+  }
+  return found;
+}
+
+/** A head read plainly: every line `name: value` or the status line, no folded lines, no bare LF. */
+static int plain_head(const char *head, size_t len) {
+  for (size_t i = 1; i + 1 < len; i++) {
+    if (head[i] == '\n' && head[i - 1] != '\r') return 0;
+    if (head[i] == '\n' && i + 2 < len && (head[i + 1] == ' ' || head[i + 1] == '\t')) return 0;
+    if (head[i] == '\0') return 0;
+  }
+  return 1;
+}
+
+static void complete(Conn *c) {
+  Request *req = c->req;
+  int error = 0;
+  if (close(c->file) < 0) error = errno;
+  c->file = -1;
+  if (!error && rename(req->part, req->final) < 0) error = errno;
+  if (error) unlink(req->part);
+  c->req = NULL;
+  c->served++;
+  arm(c, PHASE_IDLE, IDLE_MS);
+  if (!c->keep_alive) conn_close(c);
+  finish(req, error ? error : DONE, error ? STAGE_FILE : 0);
+}
+
+/** Body bytes to the file; 0, or the errno of the write. */
+static int body(Conn *c, const char *data, size_t n) {
+  size_t take = (int64_t)n < c->left ? n : (size_t)c->left;
+  // Bytes past the answer: the connection cannot be trusted with another request.
+  if (take < n) c->keep_alive = 0;
+  for (size_t at = 0; at < take;) {
+    ssize_t w = write(c->file, data + at, take - at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return errno;
+    if (w == 0) return EIO;
+    at += w;
+  }
+  c->left -= take;
+  c->req->bytes += take;
+  return 0;
+}
+
+/** The answer's head is in buf[0, head_len): a plain 200 goes on to its file, anything else is not simple. */
+static void on_head(Conn *c, size_t head_len) {
+  Request *req = c->req;
+  const char *b = c->buf;
+  if (head_len < 16 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') || b[8] != ' ' || (b[12] != ' ' && b[12] != '\r'))
+    return fail(c, NOT_SIMPLE, 0);
+  int status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
+  if (status != 200 || !plain_head(b, head_len)) return fail(c, NOT_SIMPLE, status == 200 ? 0 : status);
+  size_t len;
+  int count;
+  const char *value = header(b, head_len, "content-length", &len, &count);
+  if (!value || count != 1 || len == 0 || len > 15) return fail(c, NOT_SIMPLE, 0);
+  int64_t length = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (value[i] < '0' || value[i] > '9') return fail(c, NOT_SIMPLE, 0);
+    length = length * 10 + (value[i] - '0');
+  }
+  header(b, head_len, "transfer-encoding", &len, &count);
+  if (count || length > req->limit) return fail(c, NOT_SIMPLE, 0);
+  value = header(b, head_len, "connection", &len, &count);
+  c->keep_alive = b[7] == '1' && !(value && memmem(value, len, "close", 5));
+  c->left = length;
+  c->file = open(req->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (c->file < 0 && errno == EEXIST && unlink(req->part) == 0) c->file = open(req->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (c->file < 0) return fail(c, errno, STAGE_FILE);
+  arm(c, PHASE_BODY, req->body_ms);
+  int error = body(c, b + head_len, c->have - head_len);
+  if (error) return fail(c, error, STAGE_FILE);
+  if (c->left == 0) complete(c);
+}
+
+static void readable(Conn *c) {
+  for (;;) {
+    int in_body = c->req && c->phase == PHASE_BODY;
+    char *into = in_body ? c->buf : c->buf + c->have;
+    size_t room = in_body ? READ_BYTES : READ_BYTES - c->have;
+    if (room == 0) return fail(c, NOT_SIMPLE, 0); // a head of 64 KiB: JavaScript's to refuse
+    ssize_t n = recv(c->fd, into, room, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    // Anything while idle (bytes nobody asked for, or the server closing): the connection goes.
+    if (!c->req) return conn_close(c);
+    if (n < 0) return fail(c, errno, STAGE_SOCKET);
+    // Cut short: the detail is the length the body should have had (-1: the head had not come).
+    if (n == 0) return fail(c, CLOSED, in_body ? (int)(c->req->bytes + c->left) : -1);
+    c->answered = 1;
+    if (in_body) {
+      arm(c, PHASE_BODY, c->req->body_ms);
+      int error = body(c, c->buf, n);
+      if (error) return fail(c, error, STAGE_FILE);
+      if (c->left == 0) return complete(c);
+      continue;
+    }
+    c->have += n;
+    for (;;) {
+      char *end = memmem(c->buf, c->have, "\r\n\r\n", 4);
+      if (!end) break;
+      size_t head_len = end + 4 - c->buf;
+      // Informational answers (100 Continue, 103 Early Hints) come before the answer: skipped.
+      if (c->have >= 13 && memcmp(c->buf, "HTTP/1.1 1", 10) == 0 && memcmp(c->buf, "HTTP/1.1 101", 12) != 0) {
+        memmove(c->buf, c->buf + head_len, c->have - head_len);
+        c->have -= head_len;
+        arm(c, PHASE_HEAD, c->req->headers_ms);
+        continue;
+      }
+      on_head(c, head_len);
+      return; // the connection may be gone; the next read comes with the next event
+    }
+  }
+}
+
+static void expire(double now) {
+  for (Conn *c = E.all, *next; c; c = next) {
+    next = c->next;
+    if (c->deadline == 0 || now < c->deadline) continue;
+    if (c->phase == PHASE_IDLE) conn_close(c);
+    else fail(c, TIMEOUT, c->phase == PHASE_CONNECT ? 1 : c->phase == PHASE_HEAD ? 2 : 3);
+  }
+}
+
+/** How long epoll may wait: until the first deadline, or for ever. */
+static int wait_ms(double now) {
+  double first = 0;
+  for (Conn *c = E.all; c; c = c->next)
+    if (c->deadline && (first == 0 || c->deadline < first)) first = c->deadline;
+  if (first == 0) return -1;
+  double ms = first - now;
+  return ms <= 0 ? 0 : (int)ms + 1;
+}
+
+static void take_work(void) {
+  pthread_mutex_lock(&E.lock);
+  Request *list = E.incoming, *cancels = E.cancels;
+  int close_idle = E.close_idle;
+  E.incoming = E.incoming_last = E.cancels = NULL;
+  E.close_idle = 0;
+  E.sleeping = 1;
+  pthread_mutex_unlock(&E.lock);
+  while (list) {
+    Request *next = list->next;
+    list->next = NULL;
+    start(list);
+    list = next;
+  }
+  while (cancels) {
+    Request *next = cancels->next;
+    for (Conn *c = E.all; c; c = c->next)
+      if (c->req && c->req->id == cancels->id) {
+        fail(c, CANCELED, 0);
+        break;
+      }
+    free(cancels);
+    cancels = next;
+  }
+  if (close_idle)
+    for (Conn *c = E.all, *next; c; c = next) {
+      next = c->next;
+      if (!c->req) conn_close(c);
+    }
+}
+
+static void *engine(void *arg) {
+  (void)arg;
+  struct epoll_event events[MAX_EVENTS];
+  for (;;) {
+    take_work();
+    if (__atomic_load_n(&E.stop, __ATOMIC_SEQ_CST)) break;
+    double now = now_ms();
+    int n = epoll_wait(E.epfd, events, MAX_EVENTS, wait_ms(now));
+    pthread_mutex_lock(&E.lock);
+    E.sleeping = 0;
+    pthread_mutex_unlock(&E.lock);
+    for (int i = 0; i < n; i++) {
+      Conn *c = events[i].data.ptr;
+      if (!c) {
+        uint64_t count;
+        if (read(E.wake, &count, sizeof count) < 0 && errno != EAGAIN) break;
+        continue;
+      }
+      // A connection closed by an earlier event of this batch (a timeout, a cancel) is not here
+      // any more: epoll drops it from later batches, and this batch only holds live ones because
+      // nothing above closes another connection than the one the event is for.
+      if (c->phase == PHASE_CONNECT) {
+        if (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) connected(c);
+      } else {
+        readable(c);
+      }
+    }
+    expire(now_ms());
+  }
+  while (E.all) {
+    if (E.all->req) drop_file(E.all);
+    conn_close(E.all);
+  }
+  return NULL;
+}
+
+/** Tells the engine there is work, if it may be waiting for it. */
+static void wake_engine(void) {
+  int sleeping = E.sleeping;
+  E.sleeping = 0;
+  pthread_mutex_unlock(&E.lock);
+  uint64_t one = 1;
+  if (sleeping && write(E.wake, &one, sizeof one) < 0) {
+    // The counter is full only if it was never read: the engine is awake then anyway.
+  }
+}
+
+static void call_one(napi_env env, napi_value callback, Request *req) {
+  napi_value argv[4], undefined;
+  napi_get_undefined(env, &undefined);
+  napi_create_double(env, req->id, &argv[0]);
+  napi_create_int32(env, req->result, &argv[1]);
+  napi_create_int32(env, req->detail, &argv[2]);
+  napi_create_int64(env, req->bytes, &argv[3]);
+  free_request(req);
+  napi_call_function(env, undefined, callback, 4, argv, NULL);
+}
+
+static void call_js(napi_env env, napi_value callback, void *context, void *data) {
+  (void)context;
+  (void)data;
+  pthread_mutex_lock(&E.lock);
+  Request *list = E.done;
+  E.done = E.done_last = NULL;
+  pthread_mutex_unlock(&E.lock);
+  while (list) {
+    Request *next = list->next;
+    if (env) call_one(env, callback, list);
+    else free_request(list);
+    list = next;
+  }
+}
+
+/** The process (or the worker that started it) is going: the engine's thread stops first. */
+static void teardown(void *arg) {
+  (void)arg;
+  __atomic_store_n(&E.stop, 1, __ATOMIC_SEQ_CST);
+  uint64_t one = 1;
+  if (write(E.wake, &one, sizeof one) < 0) {
+  }
+  pthread_join(E.thread, NULL);
+}
+
+static char *string_arg(napi_env env, napi_value value, size_t *length) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (s) napi_get_value_string_utf8(env, value, s, len + 1, &len);
+  if (length) *length = len;
+  return s;
+}
+
+/** "a,b,c" into the request's addresses (IPv4 or IPv6, with the port); how many were read. */
+static int parse_addresses(Request *req, const char *list, int port) {
+  char copy[512];
+  strncpy(copy, list, sizeof copy - 1);
+  copy[sizeof copy - 1] = 0;
+  char *save = NULL;
+  for (char *one = strtok_r(copy, ",", &save); one && req->address_count < MAX_ADDRESSES; one = strtok_r(NULL, ",", &save)) {
+    struct sockaddr_storage *address = &req->addresses[req->address_count];
+    memset(address, 0, sizeof *address);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)address;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)address;
+    if (inet_pton(AF_INET, one, &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(port);
+      req->address_lens[req->address_count++] = sizeof *v4;
+    } else if (inet_pton(AF_INET6, one, &v6->sin6_addr) == 1) {
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(port);
+      req->address_lens[req->address_count++] = sizeof *v6;
+    }
+  }
+  return req->address_count;
+}
+
+static napi_value js_fetch(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Request *req = calloc(1, sizeof *req);
+  int32_t port = 0;
+  char *addresses = NULL;
+  int ok = req && argc == 11 && napi_get_value_double(env, argv[0], &req->id) == napi_ok;
+  if (ok) {
+    req->origin = string_arg(env, argv[1], NULL);
+    addresses = string_arg(env, argv[2], NULL);
+    req->head = string_arg(env, argv[4], &req->head_len);
+    req->part = string_arg(env, argv[5], NULL);
+    req->final = string_arg(env, argv[6], NULL);
+    ok = req->origin && addresses && req->head && req->part && req->final && napi_get_value_int32(env, argv[3], &port) == napi_ok &&
+         napi_get_value_int64(env, argv[7], &req->limit) == napi_ok && napi_get_value_double(env, argv[8], &req->connect_ms) == napi_ok &&
+         napi_get_value_double(env, argv[9], &req->headers_ms) == napi_ok && napi_get_value_double(env, argv[10], &req->body_ms) == napi_ok &&
+         parse_addresses(req, addresses, port) > 0;
+  }
+  free(addresses);
+  if (!ok || !E.started) {
+    if (req) free_request(req);
+    napi_throw_type_error(env, NULL, "fetch(id, origin, addresses, port, head, part, final, limit, connectMs, headersMs, bodyMs)");
+    return NULL;
+  }
+  pthread_mutex_lock(&E.lock);
+  if (E.incoming_last) E.incoming_last->next = req;
+  else E.incoming = req;
+  E.incoming_last = req;
+  wake_engine();
+  return NULL;
+}
+
+static napi_value js_cancel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Request *cell = calloc(1, sizeof *cell);
+  if (!cell || argc < 1 || napi_get_value_double(env, argv[0], &cell->id) != napi_ok || !E.started) {
+    free(cell);
+    return NULL;
+  }
+  pthread_mutex_lock(&E.lock);
+  cell->next = E.cancels;
+  E.cancels = cell;
+  wake_engine();
+  return NULL;
+}
+
+static napi_value js_close_idle(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  if (!E.started) return NULL;
+  pthread_mutex_lock(&E.lock);
+  E.close_idle = 1;
+  wake_engine();
+  return NULL;
+}
+
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], name;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (E.started) {
+    napi_throw_error(env, NULL, "the native fetcher is already started (one per process)");
+    return NULL;
+  }
+  napi_create_string_utf8(env, "dl native fetcher", NAPI_AUTO_LENGTH, &name);
+  if (argc < 1 || napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &E.callback) != napi_ok) {
+    napi_throw_error(env, NULL, "cannot make the native fetcher's callback");
+    return NULL;
+  }
+  napi_unref_threadsafe_function(env, E.callback);
+  E.epfd = epoll_create1(EPOLL_CLOEXEC);
+  E.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+  if (E.epfd < 0 || E.wake < 0 || epoll_ctl(E.epfd, EPOLL_CTL_ADD, E.wake, &ev) < 0 || pthread_create(&E.thread, NULL, engine, NULL) != 0) {
+    napi_release_threadsafe_function(E.callback, napi_tsfn_abort);
+    napi_throw_error(env, NULL, "cannot start the native fetcher");
+    return NULL;
+  }
+  E.started = 1;
+  napi_add_env_cleanup_hook(env, teardown, NULL);
+  return NULL;
+}
+
+static napi_value js_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on = false;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || !E.started || napi_get_value_bool(env, argv[0], &on) != napi_ok) return NULL;
+  if (on) napi_ref_threadsafe_function(env, E.callback);
+  else napi_unref_threadsafe_function(env, E.callback);
+  return NULL;
+}
+
+static void export(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value f;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &f);
+  napi_set_named_property(env, exports, name, f);
+}
+
+NAPI_MODULE_INIT() {
+  export(env, exports, "start", js_start);
+  export(env, exports, "fetch", js_fetch);
+  export(env, exports, "cancel", js_cancel);
+  export(env, exports, "closeIdle", js_close_idle);
+  export(env, exports, "ref", js_ref);
+  return exports;
+}
