@@ -4,23 +4,26 @@
 // the answer's head read, and a plain answer (200, framed by a Content-Length of at most the
 // request's limit) is written to `<name>.part`, which is renamed to its final name once whole.
 // No byte of it, and no system call for it, is on the JavaScript thread; a bulk run of small
-// files spent most of that thread there. Anything else (another status, chunked, too big, a head
-// it does not read plainly) ends the exchange at once as "not simple", and JavaScript does that
-// request again its own way, which knows every rule.
+// files spent most of that thread there. Any other answer (another status, chunked, too big, a
+// head it does not read plainly) is handed over with its connection: JavaScript gets the socket
+// and the bytes read so far, and its own connections, which know every rule, take it from there.
 //
-//   start(callback)                          once per process
-//   fetch(id, origin, addresses, port, head, part, final, limit, connectMs, headersMs, bodyMs)
-//   cancel(id)                               ends a request with CANCELED (its .part removed)
+//   start(callback, progress)                once per process; progress: a Float64Array
+//   fetch(id, origin, addresses, port, head, part, final, limit, connectMs, headersMs, bodyMs, slot)
+//   cancel(id)                               ends a request with CANCELED
 //   closeIdle()                              closes the connections no request uses
 //   ref(on)                                  whether requests under way keep the process alive
-//   callback(id, result, detail, bytes)      on the JavaScript thread, once per request
+//   callback(id, result, detail, bytes, kept) on the JavaScript thread, once per request
 //
 // result: 0 done (bytes written and renamed); > 0 an errno, detail the stage (1 connect, 2 the
 // socket, 3 the file); CLOSED (the server closed before the answer was whole; detail the body's
-// length, -1 when the head had not come); NOT_SIMPLE
-// (detail: the status, 0 when the head was not read plainly); TIMEOUT (detail 1 connect,
-// 2 headers, 3 body); CANCELED. A request that a reused connection lost before any answer came
-// (the server had closed it) goes out again on a fresh one, as dl's JavaScript connections do.
+// length, -1 when the head had not come); TIMEOUT (detail 1 connect, 2 headers, 3 body);
+// CANCELED; HANDED (detail the socket's descriptor, now JavaScript's; kept the bytes read).
+// A failure once the body has begun leaves the `.part` as it is and gives the answer's head in
+// `kept`: JavaScript keeps the file to resume when the head gives a version. While a body flows,
+// progress[2 * slot] follows its bytes and progress[2 * slot + 1] holds its length.
+// A request that a reused connection lost before any answer came (the server had closed it)
+// goes out again on a fresh one, as dl's JavaScript connections do.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,7 +49,7 @@
 /** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
 #define IDLE_MS 4000
 
-enum { DONE = 0, CLOSED = -1, NOT_SIMPLE = -2, TIMEOUT = -3, CANCELED = -4 };
+enum { DONE = 0, CLOSED = -1, TIMEOUT = -3, CANCELED = -4, HANDED = -5 };
 enum { STAGE_CONNECT = 1, STAGE_SOCKET = 2, STAGE_FILE = 3 };
 enum { PHASE_IDLE, PHASE_CONNECT, PHASE_HEAD, PHASE_BODY };
 
@@ -60,6 +63,15 @@ typedef struct Request {
   int64_t limit, bytes;
   double connect_ms, headers_ms, body_ms;
   int result, detail, sent_again;
+  /** Where this request's progress goes in the shared state (-1: nowhere). */
+  int slot;
+  /**
+   * Bytes for JavaScript with the result: for HANDED, all that was read of the answer; for a
+   * failure once the body had begun, the answer's head (its version decides whether the `.part`
+   * is kept).
+   */
+  char *kept;
+  size_t kept_len;
   struct Request *next;
 } Request;
 
@@ -86,6 +98,9 @@ static struct {
   /** Every connection, for timeouts and for closing. */
   Conn *all;
   int started;
+  /** Shared with JavaScript: per slot, the body's bytes written and its length (-1 unknown). */
+  double *progress;
+  size_t slots;
 } E = {.lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .wake = -1};
 
 static double now_ms(void) {
@@ -99,6 +114,7 @@ static void free_request(Request *req) {
   free(req->head);
   free(req->part);
   free(req->final);
+  free(req->kept);
   free(req);
 }
 
@@ -116,9 +132,8 @@ static void finish(Request *req, int result, int detail) {
   if (first) napi_call_threadsafe_function(E.callback, NULL, napi_tsfn_nonblocking);
 }
 
-static void conn_close(Conn *c) {
-  epoll_ctl(E.epfd, EPOLL_CTL_DEL, c->fd, NULL);
-  close(c->fd);
+/** The connection's memory, and its place in the list; its socket is closed or handed over already. */
+static void conn_forget(Conn *c) {
   if (c->prev) c->prev->next = c->next;
   else E.all = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -127,20 +142,28 @@ static void conn_close(Conn *c) {
   free(c);
 }
 
+static void conn_close(Conn *c) {
+  epoll_ctl(E.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  close(c->fd);
+  conn_forget(c);
+}
+
 static void start(Request *req);
 
-/** The file of a request that did not end well: closed, and its .part removed (nothing can resume it). */
-static void drop_file(Conn *c) {
+/**
+ * The file of a request that did not end well, closed. Its `.part` stays: JavaScript keeps it to
+ * resume when the answer's head gives a version, and removes it when not.
+ */
+static void close_file(Conn *c) {
   if (c->file < 0) return;
   close(c->file);
   c->file = -1;
-  unlink(c->req->part);
 }
 
 /** Ends the connection, and its request with `result` (or sends the request again: see above). */
 static void fail(Conn *c, int result, int detail) {
   Request *req = c->req;
-  if (req) drop_file(c);
+  if (req) close_file(c);
   int again = req && !c->answered && c->served > 0 && !req->sent_again && result != CANCELED && result != TIMEOUT;
   conn_close(c);
   if (!req) return;
@@ -267,13 +290,36 @@ static int plain_head(const char *head, size_t len) {
   return 1;
 }
 
+/**
+ * The answer is not one this engine writes (another status, chunked, too big, a head it does not
+ * read plainly): the connection goes to JavaScript as it is, socket and all, with the bytes
+ * read from it so far, and JavaScript's connections take the answer from there. Nothing is
+ * asked twice.
+ */
+static void hand_over(Conn *c) {
+  Request *req = c->req;
+  req->kept = malloc(c->have ? c->have : 1);
+  if (!req->kept) return fail(c, ENOMEM, STAGE_SOCKET);
+  memcpy(req->kept, c->buf, c->have);
+  req->kept_len = c->have;
+  epoll_ctl(E.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  int fd = c->fd;
+  conn_forget(c);
+  finish(req, HANDED, fd);
+}
+
 static void complete(Conn *c) {
   Request *req = c->req;
   int error = 0;
   if (close(c->file) < 0) error = errno;
   c->file = -1;
   if (!error && rename(req->part, req->final) < 0) error = errno;
-  if (error) unlink(req->part);
+  if (error) {
+    // Nothing to resume from: the file is gone, and JavaScript need not look at the head.
+    unlink(req->part);
+    free(req->kept);
+    req->kept = NULL;
+  }
   c->req = NULL;
   c->served++;
   arm(c, PHASE_IDLE, IDLE_MS);
@@ -295,6 +341,7 @@ static int body(Conn *c, const char *data, size_t n) {
   }
   c->left -= take;
   c->req->bytes += take;
+  if (c->req->slot >= 0) E.progress[2 * c->req->slot] = (double)c->req->bytes;
   return 0;
 }
 
@@ -303,23 +350,32 @@ static void on_head(Conn *c, size_t head_len) {
   Request *req = c->req;
   const char *b = c->buf;
   if (head_len < 16 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') || b[8] != ' ' || (b[12] != ' ' && b[12] != '\r'))
-    return fail(c, NOT_SIMPLE, 0);
+    return hand_over(c);
   int status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
-  if (status != 200 || !plain_head(b, head_len)) return fail(c, NOT_SIMPLE, status == 200 ? 0 : status);
+  if (status != 200 || !plain_head(b, head_len)) return hand_over(c);
   size_t len;
   int count;
   const char *value = header(b, head_len, "content-length", &len, &count);
-  if (!value || count != 1 || len == 0 || len > 15) return fail(c, NOT_SIMPLE, 0);
+  if (!value || count != 1 || len == 0 || len > 15) return hand_over(c);
   int64_t length = 0;
   for (size_t i = 0; i < len; i++) {
-    if (value[i] < '0' || value[i] > '9') return fail(c, NOT_SIMPLE, 0);
+    if (value[i] < '0' || value[i] > '9') return hand_over(c);
     length = length * 10 + (value[i] - '0');
   }
   header(b, head_len, "transfer-encoding", &len, &count);
-  if (count || length > req->limit) return fail(c, NOT_SIMPLE, 0);
+  if (count || length > req->limit) return hand_over(c);
   value = header(b, head_len, "connection", &len, &count);
   c->keep_alive = b[7] == '1' && !(value && memmem(value, len, "close", 5));
   c->left = length;
+  // The head goes back with a failure from here on: its version decides what the `.part` is worth.
+  req->kept = malloc(head_len);
+  if (!req->kept) return fail(c, ENOMEM, STAGE_SOCKET);
+  memcpy(req->kept, b, head_len);
+  req->kept_len = head_len;
+  if (req->slot >= 0) {
+    E.progress[2 * req->slot] = 0;
+    E.progress[2 * req->slot + 1] = (double)length;
+  }
   c->file = open(req->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (c->file < 0 && errno == EEXIST && unlink(req->part) == 0) c->file = open(req->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (c->file < 0) return fail(c, errno, STAGE_FILE);
@@ -334,7 +390,7 @@ static void readable(Conn *c) {
     int in_body = c->req && c->phase == PHASE_BODY;
     char *into = in_body ? c->buf : c->buf + c->have;
     size_t room = in_body ? READ_BYTES : READ_BYTES - c->have;
-    if (room == 0) return fail(c, NOT_SIMPLE, 0); // a head of 64 KiB: JavaScript's to refuse
+    if (room == 0) return hand_over(c); // a head of 64 KiB: JavaScript's to refuse
     ssize_t n = recv(c->fd, into, room, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
@@ -448,8 +504,12 @@ static void *engine(void *arg) {
     }
     expire(now_ms());
   }
+  // The process is going: no JavaScript is left to say whether a `.part` is worth keeping.
   while (E.all) {
-    if (E.all->req) drop_file(E.all);
+    if (E.all->req && E.all->file >= 0) {
+      close_file(E.all);
+      unlink(E.all->req->part);
+    }
     conn_close(E.all);
   }
   return NULL;
@@ -467,14 +527,16 @@ static void wake_engine(void) {
 }
 
 static void call_one(napi_env env, napi_value callback, Request *req) {
-  napi_value argv[4], undefined;
+  napi_value argv[5], undefined;
   napi_get_undefined(env, &undefined);
   napi_create_double(env, req->id, &argv[0]);
   napi_create_int32(env, req->result, &argv[1]);
   napi_create_int32(env, req->detail, &argv[2]);
   napi_create_int64(env, req->bytes, &argv[3]);
+  argv[4] = undefined;
+  if (req->kept && req->result != DONE) napi_create_buffer_copy(env, req->kept_len, req->kept, NULL, &argv[4]);
   free_request(req);
-  napi_call_function(env, undefined, callback, 4, argv, NULL);
+  napi_call_function(env, undefined, callback, 5, argv, NULL);
 }
 
 static void call_js(napi_env env, napi_value callback, void *context, void *data) {
@@ -536,13 +598,13 @@ static int parse_addresses(Request *req, const char *list, int port) {
 }
 
 static napi_value js_fetch(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
+  size_t argc = 12;
+  napi_value argv[12];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   Request *req = calloc(1, sizeof *req);
   int32_t port = 0;
   char *addresses = NULL;
-  int ok = req && argc == 11 && napi_get_value_double(env, argv[0], &req->id) == napi_ok;
+  int ok = req && argc == 12 && napi_get_value_double(env, argv[0], &req->id) == napi_ok;
   if (ok) {
     req->origin = string_arg(env, argv[1], NULL);
     addresses = string_arg(env, argv[2], NULL);
@@ -552,12 +614,12 @@ static napi_value js_fetch(napi_env env, napi_callback_info info) {
     ok = req->origin && addresses && req->head && req->part && req->final && napi_get_value_int32(env, argv[3], &port) == napi_ok &&
          napi_get_value_int64(env, argv[7], &req->limit) == napi_ok && napi_get_value_double(env, argv[8], &req->connect_ms) == napi_ok &&
          napi_get_value_double(env, argv[9], &req->headers_ms) == napi_ok && napi_get_value_double(env, argv[10], &req->body_ms) == napi_ok &&
-         parse_addresses(req, addresses, port) > 0;
+         napi_get_value_int32(env, argv[11], &req->slot) == napi_ok && req->slot < (int)E.slots && parse_addresses(req, addresses, port) > 0;
   }
   free(addresses);
   if (!ok || !E.started) {
     if (req) free_request(req);
-    napi_throw_type_error(env, NULL, "fetch(id, origin, addresses, port, head, part, final, limit, connectMs, headersMs, bodyMs)");
+    napi_throw_type_error(env, NULL, "fetch(id, origin, addresses, port, head, part, final, limit, connectMs, headersMs, bodyMs, slot)");
     return NULL;
   }
   pthread_mutex_lock(&E.lock);
@@ -595,9 +657,16 @@ static napi_value js_close_idle(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], name;
+  size_t argc = 2;
+  napi_value argv[2], name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (argc < 2 || napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "start(callback, progress: Float64Array)");
+    return NULL;
+  }
   if (E.started) {
     napi_throw_error(env, NULL, "the native fetcher is already started (one per process)");
     return NULL;
@@ -608,6 +677,9 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_unref_threadsafe_function(env, E.callback);
+  // Kept alive by JavaScript for the life of the process (native-fetcher.ts), never moved by V8.
+  E.progress = data;
+  E.slots = length / 2;
   E.epfd = epoll_create1(EPOLL_CLOEXEC);
   E.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};

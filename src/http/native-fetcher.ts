@@ -1,13 +1,20 @@
+import { closeSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import type { Dispatcher } from 'undici';
 import { BodyLengthError } from '../errors/errors.js';
 import type { Timeouts } from '../errors/classify.js';
+import type { TransferProgress, TransferStart } from '../fs/part-writer.js';
 import { packageFile } from '../package-root.js';
 import { loadLater } from '../utils/load-later.js';
 import { onAbort } from '../utils/on-abort.js';
+import { Connection, type ConnectionEvents, type ConnectionOptions } from './h1/connection.js';
 import { HttpError, otherSideClosed } from './h1/http-error.js';
 import { requestHead } from './h1/request-head.js';
+import { ResponseParser, type ResponseHeaders } from './h1/response-parser.js';
+import { validatorOf } from './validator.js';
 
 /**
  * dl's native fetcher (native/fetcher.c): whole exchanges for small files (request, answer,
@@ -18,7 +25,7 @@ import { requestHead } from './h1/request-head.js';
  * installed; without it, or with DL_NATIVE=0, every exchange is JavaScript's.
  */
 interface Addon {
-  start(callback: (id: number, result: number, detail: number, bytes: number) => void): void;
+  start(callback: Settle, progress: Float64Array): void;
   fetch(
     id: number,
     origin: string,
@@ -31,6 +38,7 @@ interface Addon {
     connectMs: number,
     headersMs: number,
     bodyMs: number,
+    slot: number,
   ): void;
   cancel(id: number): void;
   closeIdle(): void;
@@ -40,19 +48,27 @@ interface Addon {
 /** The addon's results (native/fetcher.c). */
 const DONE = 0;
 const CLOSED = -1;
-const NOT_SIMPLE = -2;
 const TIMEOUT = -3;
 const CANCELED = -4;
+const HANDED = -5;
 const STAGE_SYSCALLS = ['', 'connect', 'read', 'open'] as const;
 const TIMEOUT_CODES = ['', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'] as const;
 const TIMEOUT_WORDS = ['', 'connect timeout', 'Headers Timeout Error', 'Body Timeout Error'] as const;
 
 /**
- * Bodies up to this size are the fetcher's. A bigger one goes JavaScript's way, which records
- * the version of what its `.part` holds so that a break resumes with Range, shows progress, and
- * hands the body to the native pump.
+ * Bodies up to this size are the fetcher's. A bigger one is handed over to JavaScript's
+ * connections, which hand it to the native pump, with the file's write queue and its checks.
  */
 export const SMALL_BODY_BYTES = 256 * 1024;
+/**
+ * An origin whose answers were handed over this many times more than they were taken is left to
+ * JavaScript for the rest of the run: each hand-over costs the fetcher a connection.
+ */
+const HAND_OVERS_TO_GIVE_UP = 8;
+/** Exchanges under way at most that report their progress (more wait for JavaScript's way). */
+const SLOTS = 4096;
+/** How often the progress of bodies under way is brought up to date. */
+const PROGRESS_MS = 200;
 /** How long a name's addresses are used before they are looked up again. */
 const ADDRESSES_MS = 60_000;
 
@@ -61,16 +77,30 @@ export interface SmallFetch {
   headers: Record<string, string>;
   part: string;
   final: string;
-  /** Largest body accepted (--max-filesize); a bigger one is not simple. */
+  /** Largest body accepted (--max-filesize); a bigger one is handed over. */
   maxBytes: number | undefined;
   signal: AbortSignal;
+  /** Kept up to date while the body flows. */
+  progress: TransferProgress;
+  /** Told the version of a `.part` that a failure leaves to resume, as part-writer.ts tells it. */
+  onStart(start: TransferStart): void;
 }
 
-type Waiting = (result: number, detail: number, bytes: number) => void;
+type Settle = (id: number, result: number, detail: number, bytes: number, kept: Buffer | undefined) => void;
+
+interface Waiting {
+  settle: (result: number, detail: number, bytes: number, kept: Buffer | undefined) => void;
+  slot: number;
+  progress: TransferProgress;
+}
 
 let addon: Addon | null | undefined;
 const waiting = new Map<number, Waiting>();
 let nextId = 1;
+/** Per slot: the body's bytes written and its length (-1 unknown), written by the engine's thread. */
+const progressState = new Float64Array(SLOTS * 2);
+const freeSlots = Array.from({ length: SLOTS }, (_, slot) => SLOTS - 1 - slot);
+let ticker: NodeJS.Timeout | undefined;
 
 /** The addon, started, if it was built and is not turned off; looked for once a process. */
 function started(): Addon | undefined {
@@ -79,7 +109,7 @@ function started(): Addon | undefined {
     if (process.env.DL_NATIVE !== '0') {
       try {
         const loaded = createRequire(import.meta.url)(packageFile(FETCHER_ADDON)) as Addon;
-        loaded.start(settle);
+        loaded.start(settle, progressState);
         addon = loaded;
       } catch {
         // Not built here, or started already by another thread of this process: JavaScript it is.
@@ -92,22 +122,73 @@ function started(): Addon | undefined {
 /** The built addon, relative to the package root. */
 export const FETCHER_ADDON = 'native/build/Release/fetcher.node';
 
-function settle(id: number, result: number, detail: number, bytes: number): void {
+function settle(id: number, result: number, detail: number, bytes: number, kept: Buffer | undefined): void {
   const done = waiting.get(id);
   if (!done) return;
   waiting.delete(id);
-  // Only exchanges under way keep the process alive, as sockets do.
-  if (waiting.size === 0) addon?.ref(false);
-  done(result, detail, bytes);
+  freeSlots.push(done.slot);
+  if (waiting.size === 0) {
+    // Only exchanges under way keep the process alive, as sockets do.
+    addon?.ref(false);
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+  done.settle(result, detail, bytes, kept);
+}
+
+/** Brings the progress of every body under way up to date (one timer for all of them). */
+function tick(): void {
+  for (const { slot, progress } of waiting.values()) {
+    const total = progressState[2 * slot + 1]!;
+    if (total < 0) continue; // no head yet
+    progress.bytes = progressState[2 * slot]!;
+    progress.total = total;
+  }
 }
 
 /**
- * A run's way into the fetcher. An origin whose answer the fetcher once found not simple (a
- * redirect, an error status, a chunked or big body) is left to JavaScript for the rest of the
- * run, so that such an origin costs one request twice, not every one.
+ * What the fetcher hands over with an answer it does not take: a dispatcher whose first request
+ * is that one, already sent, read on over the handed connection by dl's JavaScript connections;
+ * any later request (a redirect's next hop) goes to the run's dispatcher.
+ */
+export class HandedOver {
+  #fd: number | undefined;
+
+  constructor(
+    fd: number,
+    private readonly read: Buffer,
+    private readonly options: ConnectionOptions,
+    private readonly next: Pick<Dispatcher, 'dispatch'>,
+  ) {
+    this.#fd = fd;
+  }
+
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const fd = this.#fd;
+    if (fd === undefined) return this.next.dispatch(opts, handler);
+    this.#fd = undefined;
+    new Connection(new URL(opts.origin!.toString()), this.options, CLOSE_WHEN_IDLE, { fd, read: this.read }).send({ opts, handler });
+    return true;
+  }
+
+  /** Closes the handed connection if no request took it (the attempt ended before it asked). */
+  release(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}
+
+/** A handed connection serves its one answer: it belongs to no pool that could give it another request. */
+const CLOSE_WHEN_IDLE: ConnectionEvents = { idle: (connection) => connection.destroy(), closed: () => undefined };
+
+/**
+ * A run's way into the fetcher. An origin whose answers are mostly handed over (redirects,
+ * error statuses, chunked or big bodies) is left to JavaScript for the rest of the run (see
+ * HAND_OVERS_TO_GIVE_UP).
  */
 export class NativeFetcher {
-  readonly #jsOnly = new Set<string>();
+  /** Per origin, answers handed over less answers taken, at least 0. */
+  readonly #handOvers = new Map<string, number>();
   readonly #addresses = new Map<string, { at: number; list: Promise<string> }>();
 
   private constructor(
@@ -122,13 +203,15 @@ export class NativeFetcher {
   }
 
   /**
-   * Fetches `url` into `part`, renamed to `final` once whole: the body's length, or undefined when
-   * the answer was not simple (the request is then JavaScript's to make again). Failures are
-   * thrown as dl's JavaScript connections throw them, so that errors/classify.ts reads both alike.
+   * Fetches `url` into `part`, renamed to `final` once whole: the body's length; or the answer
+   * handed over, for the run's dispatcher to read on (see HandedOver); or undefined when the
+   * fetcher did not take the request (JavaScript's to make). Failures are thrown as dl's
+   * JavaScript connections throw them, so that errors/classify.ts reads both alike, and a
+   * `.part` they leave is kept to resume as part-writer.ts keeps it.
    */
-  async fetch(request: SmallFetch): Promise<number | undefined> {
+  async fetch(request: SmallFetch, next: Pick<Dispatcher, 'dispatch'>): Promise<number | HandedOver | undefined> {
     const { url, signal } = request;
-    if (url.protocol !== 'http:' || this.#jsOnly.has(url.origin)) return undefined;
+    if (url.protocol !== 'http:' || freeSlots.length === 0 || (this.#handOvers.get(url.origin) ?? 0) >= HAND_OVERS_TO_GIVE_UP) return undefined;
     let head: string;
     try {
       head = requestHead('GET', url.pathname + url.search, url.host, request.headers);
@@ -140,19 +223,31 @@ export class NativeFetcher {
     const limit = Math.min(SMALL_BODY_BYTES, request.maxBytes ?? SMALL_BODY_BYTES);
     const { connectMs, headersMs, idleMs } = this.timeouts;
     const id = nextId++;
-    const outcome = new Promise<[number, number, number]>((resolve) => {
-      if (waiting.size === 0) this.addon.ref(true);
-      waiting.set(id, (result, detail, bytes) => resolve([result, detail, bytes]));
+    const slot = freeSlots.pop()!;
+    progressState[2 * slot + 1] = -1;
+    const outcome = new Promise<[number, number, number, Buffer | undefined]>((resolve) => {
+      if (waiting.size === 0) {
+        this.addon.ref(true);
+        ticker = setInterval(tick, PROGRESS_MS).unref();
+      }
+      const settle = (result: number, detail: number, bytes: number, kept: Buffer | undefined): void => resolve([result, detail, bytes, kept]);
+      waiting.set(id, { settle, slot, progress: request.progress });
     });
-    this.addon.fetch(id, url.origin, addresses, Number(url.port || 80), head, request.part, request.final, limit, finite(connectMs), finite(headersMs), finite(idleMs));
+    this.addon.fetch(id, url.origin, addresses, Number(url.port || 80), head, request.part, request.final, limit, finite(connectMs), finite(headersMs), finite(idleMs), slot);
     const stopWatching = onAbort(signal, () => this.addon.cancel(id));
-    const [result, detail, bytes] = await outcome;
+    const [result, detail, bytes, kept] = await outcome;
     stopWatching();
-    if (result === DONE) return bytes;
-    if (result === NOT_SIMPLE) {
-      this.#jsOnly.add(url.origin);
-      return undefined;
+    if (result === DONE) {
+      const handed = this.#handOvers.get(url.origin);
+      if (handed) this.#handOvers.set(url.origin, handed - 1);
+      return bytes;
     }
+    if (result === HANDED) {
+      this.#handOvers.set(url.origin, (this.#handOvers.get(url.origin) ?? 0) + 1);
+      const options = { connectTimeoutMs: connectMs, headersTimeoutMs: headersMs, bodyTimeoutMs: idleMs };
+      return new HandedOver(detail, kept!, options, next);
+    }
+    if (kept) await keepToResume(request, kept, bytes);
     throw failure(result, detail, bytes, signal);
   }
 
@@ -175,6 +270,31 @@ export class NativeFetcher {
     }
     return known.list;
   }
+}
+
+/**
+ * After a failure once the body had begun: the `.part` stays for the next attempt when the
+ * answer's head gives its version, as part-writer.ts keeps a body cut short; else it goes.
+ */
+async function keepToResume(request: SmallFetch, head: Buffer, bytes: number): Promise<void> {
+  const headers = headersOf(head);
+  const validator = headers && validatorOf(headers);
+  request.progress.bytes = bytes;
+  if (validator && bytes > 0) request.onStart({ offset: 0, validator });
+  else await unlink(request.part).catch(() => undefined);
+}
+
+/** The headers of an answer's head, as dl's connections read them; undefined if they cannot be read. */
+function headersOf(head: Buffer): ResponseHeaders | undefined {
+  let headers: ResponseHeaders | undefined;
+  const parser = new ResponseParser({ onHead: (_status, _text, found) => (headers = found), onBody: () => undefined, onEnd: () => undefined });
+  parser.expect('GET');
+  try {
+    parser.feed(head, 0, head.length);
+  } catch {
+    return undefined;
+  }
+  return headers;
 }
 
 /** Most runs name their hosts by address, or none of them over plain http. */

@@ -9,7 +9,7 @@ import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path
 import type { NameClaim } from '../input/resolver.js';
 import { nameFromDisposition } from './disposition.js';
 import type { ResponseBody } from './exchange.js';
-import type { NativeFetcher } from './native-fetcher.js';
+import type { HandedOver, NativeFetcher } from './native-fetcher.js';
 import { exchangeFollowing } from './redirects.js';
 import { withDeadline } from '../utils/deadline.js';
 import { loadLater } from '../utils/load-later.js';
@@ -72,21 +72,28 @@ export async function transfer(
   const signal = deadline?.signal ?? ctx.signal;
 
   let body: ResponseBody | undefined;
+  /** The connection the native fetcher handed over with an answer it did not take. */
+  let handed: HandedOver | undefined;
   try {
-    // A small file of a plain answer, fetched whole off this thread; anything else goes on below.
+    // A small file of a plain answer, fetched whole off this thread; any other answer is read on
+    // below, over the connection it came on.
     if (ctx.fetcher && offset === 0 && !checksum && !ctx.sha256 && !ctx.names) {
       const { out } = job.record;
       await makeFolderFor(ctx, out, finalPath);
       const headers = requestHeaders(ctx, job, 0, undefined);
-      const bytes = await ctx.fetcher.fetch({ url: job.url, headers, part, final: finalPath, maxBytes: ctx.maxFilesize, signal });
-      if (bytes !== undefined) {
+      const fetched = await ctx.fetcher.fetch(
+        { url: job.url, headers, part, final: finalPath, maxBytes: ctx.maxFilesize, signal, progress, onStart },
+        ctx.dispatcher,
+      );
+      if (typeof fetched === 'number') {
         onStart({ offset: 0, validator: undefined });
-        progress.bytes = bytes;
-        progress.total = bytes;
-        return { bytes, status: 200, path: out };
+        progress.bytes = fetched;
+        progress.total = fetched;
+        return { bytes: fetched, status: 200, path: out };
       }
+      handed = fetched;
     }
-    const response = await exchangeFollowing(ctx.dispatcher, job.url, requestHeaders(ctx, job, offset, validator), signal, ctx.maxRedirections);
+    const response = await exchangeFollowing(handed ?? ctx.dispatcher, job.url, requestHeaders(ctx, job, offset, validator), signal, ctx.maxRedirections);
     body = response.body;
     const { statusCode, headers } = response;
     if (statusCode < 200 || statusCode > 299) {
@@ -156,6 +163,7 @@ export async function transfer(
     }
     throw error;
   } finally {
+    handed?.release();
     deadline?.clear();
   }
 }

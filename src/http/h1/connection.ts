@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import type { Dispatcher } from 'undici';
@@ -26,6 +26,15 @@ export interface ConnectionEvents {
   idle(connection: Connection): void;
   /** The connection is gone; `retry` is a request it never got an answer to, safe to send again. */
   closed(connection: Connection, retry: Exchange | undefined): void;
+}
+
+/**
+ * A connection the native fetcher hands over with an answer it does not take (http/native-fetcher.ts):
+ * its socket's descriptor, and the bytes it read of that answer.
+ */
+export interface HandedOver {
+  fd: number;
+  read: Buffer;
 }
 
 /** An idle connection is closed after this long, before a server's usual keep-alive timeout. */
@@ -119,11 +128,15 @@ export class Connection {
   #afterPump: { error: Error | undefined } | undefined;
   /** The Host header's value. */
   readonly #host: string;
+  /** Bytes of the first request's answer, read before this connection was handed over; that request is sent already. */
+  #handed: Buffer | undefined;
 
+  /** A new connection to `origin`, or the one the native fetcher hands over (`handed`). */
   constructor(
     origin: URL,
     private readonly options: ConnectionOptions,
     private readonly events: ConnectionEvents,
+    handed?: HandedOver,
   ) {
     this.#parser = new ResponseParser({
       onHead: (statusCode, statusText, headers) => this.#onHead(statusCode, statusText, headers),
@@ -131,20 +144,27 @@ export class Connection {
       onEnd: () => this.#onEnd(),
     });
     this.#host = origin.host;
-    const host = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
-    this.#socket = connect({
-      host,
-      port: Number(origin.port || 80),
-      onread: { buffer: () => this.#reads.room(), callback: (bytes, buf) => this.#onRead(bytes, buf as Buffer) },
-    });
-    this.#socket.setNoDelay(true);
-    this.#arm('connect', options.connectTimeoutMs, () => new HttpError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
-    this.#socket.on('connect', () => {
+    const onread = { buffer: () => this.#reads.room(), callback: (bytes: number, buf: Uint8Array) => this.#onRead(bytes, buf as Buffer) };
+    if (handed) {
+      // Connected, and reading from the next turn of the event loop on: send() must come first.
+      // Node takes `onread` here as connect() does (connect() passes it on to this constructor),
+      // but its types list it for connect() only.
+      const adopt: SocketConstructorOpts & { onread: OnReadOpts } = { fd: handed.fd, readable: true, writable: true, onread };
+      this.#socket = new Socket(adopt);
       this.#connected = true;
-      this.#disarm();
-      if (this.#current) this.#write(this.#current);
-      else this.#idle();
-    });
+      this.#handed = handed.read;
+    } else {
+      const host = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
+      this.#socket = connect({ host, port: Number(origin.port || 80), onread });
+      this.#socket.setNoDelay(true);
+      this.#arm('connect', options.connectTimeoutMs, () => new HttpError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
+      this.#socket.on('connect', () => {
+        this.#connected = true;
+        this.#disarm();
+        if (this.#current) this.#write(this.#current);
+        else this.#idle();
+      });
+    }
     this.#socket.on('error', (error) => this.#close(error));
     this.#socket.on('end', () => this.#onEof());
     this.#socket.on('close', () => this.#close(undefined));
@@ -167,7 +187,15 @@ export class Connection {
       return this.#fail(error as Error);
     }
     if (this.#controller !== controller) return; // aborted at once
-    if (this.#connected) this.#write(exchange);
+    const handed = this.#handed;
+    if (handed) {
+      // Sent by the native fetcher: its answer is read on from what the fetcher read of it.
+      this.#handed = undefined;
+      this.#armHead();
+      this.#onRead(handed.length, handed);
+    } else if (this.#connected) {
+      this.#write(exchange);
+    }
   }
 
   /** Closes the connection; a request under way fails with `error`. */
@@ -263,7 +291,11 @@ export class Connection {
       return this.#fail(error as Error);
     }
     this.#socket.write(head, 'latin1');
-    // Counted from the request, not from the last byte: a head trickled in must still time out.
+    this.#armHead();
+  }
+
+  /** Counted from the request, not from the last byte: a head trickled in must still time out. */
+  #armHead(): void {
     this.#arm('head', this.options.headersTimeoutMs, () => new HttpError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error'));
   }
 
