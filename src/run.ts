@@ -12,7 +12,7 @@ import { Scheduler } from './engine/scheduler.js';
 import { classify } from './errors/classify.js';
 import { DlError, JoblogError, LocalError } from './errors/errors.js';
 import { NameAllocator } from './fs/name-allocator.js';
-import { createDispatcher, proxiesFromEnv } from './http/agent.js';
+import { createDispatcher } from './http/agent.js';
 import { NativeFetcher } from './http/native-fetcher.js';
 import { checkLimits, type RunLimits } from './engine/check-limits.js';
 import { CookieJar } from './http/cookie-jar.js';
@@ -173,8 +173,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       cookies,
     });
     closers.unshift(() => dispatcher.destroy());
-    // Not through a proxy, nor with cookies: the jar needs every answer's headers.
-    const fetcher = NativeFetcher.forRun(timeouts, !cookies && !proxiesFromEnv().httpProxy);
+    const fetcher = NativeFetcher.forRun(timeouts, dispatcher);
     if (fetcher) closers.unshift(async () => fetcher.close());
 
     const tally: Tally = { done: 0, failed: 0, bytes: 0 };

@@ -1,13 +1,30 @@
+import { closeSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { agentParts, wholeUndici } from './undici.js';
 import type { Timeouts } from '../errors/classify.js';
 import { cookieInterceptor, type CookieJar } from './cookie-jar.js';
+import type { HandedConnection } from './h1/connection.js';
 import { H1Pool, type PoolOptions } from './h1/pool.js';
 import { destroyedError, failUnstarted } from './h1/unstarted.js';
 import { originOf } from './origin-of.js';
 
 /** What dl asks of a dispatcher: requests in, and every connection closed at the end of a run. */
-export type Transport = Pick<Dispatcher, 'dispatch' | 'destroy'>;
+export interface Transport extends Pick<Dispatcher, 'dispatch' | 'destroy'>, Partial<SharesConnections> {}
+
+/**
+ * What dl's own connections share with the native fetcher (http/native-fetcher.ts). Only they,
+ * with no interceptor to see each request, can: the fetcher is used where the run's dispatcher
+ * has these.
+ */
+export interface SharesConnections {
+  /**
+   * Reads on the answer to a request the fetcher sent and then handed over with its connection;
+   * the connection then serves the origin's other requests.
+   */
+  adopt(handed: HandedConnection, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void;
+  /** A connection to `origin` is open and free: the next request takes it rather than open another. */
+  hasIdle(origin: string): boolean;
+}
 
 export interface DispatcherOptions {
   /** Connections per origin; the host limit, so that a pool never opens more than it may use. */
@@ -34,10 +51,15 @@ export function createDispatcher(options: DispatcherOptions): Transport {
   // Each hop of a redirect is dispatched on its own, so the jar gets to add its cookies to it.
   const interceptors = options.cookies ? [cookieInterceptor(options.cookies)] : [];
   const composed = (transport: Transport): Transport => withInterceptors(transport, interceptors);
-  const { httpProxy, httpsProxy, noProxy } = proxiesFromEnv();
+  // HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
+  // counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
+  const { env } = process;
+  const variable = (name: string): string => env[name.toLowerCase()] || env[name] || '';
+  const httpProxy = variable('HTTP_PROXY');
+  const httpsProxy = variable('HTTPS_PROXY');
   if (httpProxy || httpsProxy) {
     const { EnvHttpProxyAgent } = wholeUndici();
-    return composed(new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy }));
+    return composed(new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy: httpsProxy || httpProxy, noProxy: variable('NO_PROXY') }));
   }
   const agent = async (): Promise<Transport> => {
     const { Agent, Pool } = await agentParts();
@@ -51,16 +73,6 @@ export function createDispatcher(options: DispatcherOptions): Transport {
   };
   const { connectMs, headersMs, idleMs } = options.timeouts;
   return composed(new PlainHttpRouter(agent, (url) => ({ connections: options.connectionsFor(url), connectTimeoutMs: connectMs, headersTimeoutMs: headersMs, bodyTimeoutMs: idleMs })));
-}
-
-/**
- * HTTP_PROXY / HTTPS_PROXY / NO_PROXY, lower case first, as curl reads them; an empty value
- * counts as unset (undici alone would let an empty http_proxy hide HTTP_PROXY).
- */
-export function proxiesFromEnv(): { httpProxy: string; httpsProxy: string; noProxy: string } {
-  const { env } = process;
-  const variable = (name: string): string => env[name.toLowerCase()] || env[name] || '';
-  return { httpProxy: variable('HTTP_PROXY'), httpsProxy: variable('HTTPS_PROXY'), noProxy: variable('NO_PROXY') };
 }
 
 /**
@@ -111,14 +123,30 @@ class PlainHttpRouter {
       );
       return true;
     }
+    this.#pool(origin).dispatch({ opts, handler });
+    return true;
+  }
+
+  adopt(handed: HandedConnection, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    if (this.#destroyed) {
+      closeSync(handed.fd);
+      return failUnstarted(handler, destroyedError());
+    }
+    this.#pool(originOf(opts)!).adopt(handed, { opts, handler });
+  }
+
+  hasIdle(origin: string): boolean {
+    return this.#pools.get(origin)?.hasIdle ?? false;
+  }
+
+  #pool(origin: string): H1Pool {
     let pool = this.#pools.get(origin);
     if (!pool) {
       const url = new URL(origin);
       pool = new H1Pool(url, this.poolOptions(url));
       this.#pools.set(origin, pool);
     }
-    pool.dispatch({ opts, handler });
-    return true;
+    return pool;
   }
 
   async destroy(): Promise<void> {

@@ -10,7 +10,8 @@ import type { TransferProgress, TransferStart } from '../fs/part-writer.js';
 import { packageFile } from '../package-root.js';
 import { loadLater } from '../utils/load-later.js';
 import { onAbort } from '../utils/on-abort.js';
-import { Connection, type ConnectionEvents, type ConnectionOptions } from './h1/connection.js';
+import type { SharesConnections, Transport } from './agent.js';
+import type { HandedConnection } from './h1/connection.js';
 import { HttpError, otherSideClosed } from './h1/http-error.js';
 import { requestHead } from './h1/request-head.js';
 import { ResponseParser, type ResponseHeaders } from './h1/response-parser.js';
@@ -148,38 +149,37 @@ function tick(): void {
 
 /**
  * What the fetcher hands over with an answer it does not take: a dispatcher whose first request
- * is that one, already sent, read on over the handed connection by dl's JavaScript connections;
- * any later request (a redirect's next hop) goes to the run's dispatcher.
+ * is that one, already sent, read on over the handed connection by dl's own connections (which
+ * keep the connection for the origin's next requests); any later request (a redirect's next
+ * hop) is the run's dispatcher's as usual.
  */
 export class HandedOver {
-  #fd: number | undefined;
+  #handed: HandedConnection | undefined;
 
   constructor(
-    fd: number,
-    private readonly read: Buffer,
-    private readonly options: ConnectionOptions,
-    private readonly next: Pick<Dispatcher, 'dispatch'>,
+    handed: HandedConnection,
+    private readonly next: Adopting,
   ) {
-    this.#fd = fd;
+    this.#handed = handed;
   }
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const fd = this.#fd;
-    if (fd === undefined) return this.next.dispatch(opts, handler);
-    this.#fd = undefined;
-    new Connection(new URL(opts.origin!.toString()), this.options, CLOSE_WHEN_IDLE, { fd, read: this.read }).send({ opts, handler });
+    const handed = this.#handed;
+    if (!handed) return this.next.dispatch(opts, handler);
+    this.#handed = undefined;
+    this.next.adopt(handed, opts, handler);
     return true;
   }
 
   /** Closes the handed connection if no request took it (the attempt ended before it asked). */
   release(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = undefined;
+    if (this.#handed) closeSync(this.#handed.fd);
+    this.#handed = undefined;
   }
 }
 
-/** A handed connection serves its one answer: it belongs to no pool that could give it another request. */
-const CLOSE_WHEN_IDLE: ConnectionEvents = { idle: (connection) => connection.destroy(), closed: () => undefined };
+/** A dispatcher that shares its connections with the fetcher: dl's own, with no interceptor (http/agent.ts). */
+type Adopting = Pick<Transport, 'dispatch'> & SharesConnections;
 
 /**
  * A run's way into the fetcher. An origin whose answers are mostly handed over (redirects,
@@ -194,24 +194,31 @@ export class NativeFetcher {
   private constructor(
     private readonly addon: Addon,
     private readonly timeouts: Timeouts,
+    private readonly dispatcher: Adopting,
   ) {}
 
-  /** The fetcher for a run, or undefined when this run's exchanges cannot use it. */
-  static forRun(timeouts: Timeouts, usable: boolean): NativeFetcher | undefined {
-    const loaded = usable ? started() : undefined;
-    return loaded && new NativeFetcher(loaded, timeouts);
+  /**
+   * The fetcher for a run whose requests go to `dispatcher`, or undefined when they cannot use
+   * it: the dispatcher must take handed connections, which only dl's own do, not undici's
+   * through a proxy, nor any with the cookie jar's interceptor, which must see every answer.
+   */
+  static forRun(timeouts: Timeouts, dispatcher: Transport): NativeFetcher | undefined {
+    const loaded = dispatcher.adopt && dispatcher.hasIdle ? started() : undefined;
+    return loaded && new NativeFetcher(loaded, timeouts, dispatcher as Adopting);
   }
 
   /**
    * Fetches `url` into `part`, renamed to `final` once whole: the body's length; or the answer
-   * handed over, for the run's dispatcher to read on (see HandedOver); or undefined when the
-   * fetcher did not take the request (JavaScript's to make). Failures are thrown as dl's
+   * handed over, to read on with the run's dispatcher (see HandedOver); or undefined when the
+   * fetcher did not take the request (JavaScript's to make: on a connection of its own that is
+   * free, say, which is used before another is opened). Failures are thrown as dl's
    * JavaScript connections throw them, so that errors/classify.ts reads both alike, and a
    * `.part` they leave is kept to resume as part-writer.ts keeps it.
    */
-  async fetch(request: SmallFetch, next: Pick<Dispatcher, 'dispatch'>): Promise<number | HandedOver | undefined> {
+  async fetch(request: SmallFetch): Promise<number | HandedOver | undefined> {
     const { url, signal } = request;
-    if (url.protocol !== 'http:' || freeSlots.length === 0 || (this.#handOvers.get(url.origin) ?? 0) >= HAND_OVERS_TO_GIVE_UP) return undefined;
+    const { origin } = url;
+    if (url.protocol !== 'http:' || freeSlots.length === 0 || (this.#handOvers.get(origin) ?? 0) >= HAND_OVERS_TO_GIVE_UP || this.dispatcher.hasIdle(origin)) return undefined;
     let head: string;
     try {
       head = requestHead('GET', url.pathname + url.search, url.host, request.headers);
@@ -233,19 +240,18 @@ export class NativeFetcher {
       const settle = (result: number, detail: number, bytes: number, kept: Buffer | undefined): void => resolve([result, detail, bytes, kept]);
       waiting.set(id, { settle, slot, progress: request.progress });
     });
-    this.addon.fetch(id, url.origin, addresses, Number(url.port || 80), head, request.part, request.final, limit, finite(connectMs), finite(headersMs), finite(idleMs), slot);
+    this.addon.fetch(id, origin, addresses, Number(url.port || 80), head, request.part, request.final, limit, finite(connectMs), finite(headersMs), finite(idleMs), slot);
     const stopWatching = onAbort(signal, () => this.addon.cancel(id));
     const [result, detail, bytes, kept] = await outcome;
     stopWatching();
     if (result === DONE) {
-      const handed = this.#handOvers.get(url.origin);
-      if (handed) this.#handOvers.set(url.origin, handed - 1);
+      const handed = this.#handOvers.get(origin);
+      if (handed) this.#handOvers.set(origin, handed - 1);
       return bytes;
     }
     if (result === HANDED) {
-      this.#handOvers.set(url.origin, (this.#handOvers.get(url.origin) ?? 0) + 1);
-      const options = { connectTimeoutMs: connectMs, headersTimeoutMs: headersMs, bodyTimeoutMs: idleMs };
-      return new HandedOver(detail, kept!, options, next);
+      this.#handOvers.set(origin, (this.#handOvers.get(origin) ?? 0) + 1);
+      return new HandedOver({ fd: detail, read: kept! }, this.dispatcher);
     }
     if (kept) await keepToResume(request, kept, bytes);
     throw failure(result, detail, bytes, signal);
@@ -280,8 +286,10 @@ async function keepToResume(request: SmallFetch, head: Buffer, bytes: number): P
   const headers = headersOf(head);
   const validator = headers && validatorOf(headers);
   request.progress.bytes = bytes;
-  if (validator && bytes > 0) request.onStart({ offset: 0, validator });
-  else await unlink(request.part).catch(() => undefined);
+  const keep = validator !== undefined && bytes > 0;
+  // Recorded as part-writer.ts records a body that went to its file: started, not done.
+  request.onStart({ offset: 0, validator: keep ? validator : undefined });
+  if (!keep) await unlink(request.part).catch(() => undefined);
 }
 
 /** The headers of an answer's head, as dl's connections read them; undefined if they cannot be read. */

@@ -81,10 +81,7 @@ export async function transfer(
       const { out } = job.record;
       await makeFolderFor(ctx, out, finalPath);
       const headers = requestHeaders(ctx, job, 0, undefined);
-      const fetched = await ctx.fetcher.fetch(
-        { url: job.url, headers, part, final: finalPath, maxBytes: ctx.maxFilesize, signal, progress, onStart },
-        ctx.dispatcher,
-      );
+      const fetched = await ctx.fetcher.fetch({ url: job.url, headers, part, final: finalPath, maxBytes: ctx.maxFilesize, signal, progress, onStart });
       if (typeof fetched === 'number') {
         onStart({ offset: 0, validator: undefined });
         progress.bytes = fetched;

@@ -32,7 +32,7 @@ export interface ConnectionEvents {
  * A connection the native fetcher hands over with an answer it does not take (http/native-fetcher.ts):
  * its socket's descriptor, and the bytes it read of that answer.
  */
-export interface HandedOver {
+export interface HandedConnection {
   fd: number;
   read: Buffer;
 }
@@ -136,7 +136,7 @@ export class Connection {
     origin: URL,
     private readonly options: ConnectionOptions,
     private readonly events: ConnectionEvents,
-    handed?: HandedOver,
+    handed?: HandedConnection,
   ) {
     this.#parser = new ResponseParser({
       onHead: (statusCode, statusText, headers) => this.#onHead(statusCode, statusText, headers),

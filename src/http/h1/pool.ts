@@ -1,5 +1,5 @@
 import { Fifo } from '../../utils/fifo.js';
-import { Connection, type ConnectionOptions, type Exchange } from './connection.js';
+import { Connection, type ConnectionOptions, type Exchange, type HandedConnection } from './connection.js';
 import { destroyedError, failUnstarted } from './unstarted.js';
 
 export interface PoolOptions extends ConnectionOptions {
@@ -33,6 +33,20 @@ export class H1Pool {
     this.#pump();
   }
 
+  /**
+   * Takes over a connection the native fetcher handed over, with `exchange` sent on it already;
+   * once answered, it serves the queue like the pool's own (or closes, past the host limit).
+   */
+  adopt(handed: HandedConnection, exchange: Exchange): void {
+    const connection = new Connection(this.origin, this.options, this.#events, handed);
+    this.#connections.add(connection);
+    connection.send(exchange);
+  }
+
+  get hasIdle(): boolean {
+    return this.#idle.length > 0;
+  }
+
   /** Closes every connection now; requests under way or waiting fail with `error`. */
   destroy(error?: Error): void {
     this.#destroyed = true;
@@ -63,6 +77,8 @@ export class H1Pool {
 
   readonly #events = {
     idle: (connection: Connection): void => {
+      // Adopted connections can take the pool past its limit, until they are answered.
+      if (this.#connections.size > this.options.connections) return connection.destroy();
       const waiting = this.#destroyed ? undefined : this.#next();
       if (waiting) return connection.send(waiting);
       this.#idle.push(connection);
