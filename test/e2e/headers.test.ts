@@ -55,6 +55,18 @@ describe('request headers', () => {
     });
   });
 
+  it('a header value with CR/LF fails its job at once (BAD_HEADER, one attempt), and nothing reaches the server', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), a.url('/crlf/c.bin'));
+      const result = await runCli(['--json', '-H', 'X-Evil: 1\r\nInjected: yes', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(result.code).not.toBe(0);
+      const joblog = (await readFile(join(dir, 'run.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { t: string });
+      expect(joblog.filter((r) => r.t === 'fail')).toMatchObject([{ code: 'BAD_HEADER', attempt: 1, final: true }]);
+      expect(seenA.some((r) => r.path === '/crlf/c.bin')).toBe(false);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    });
+  });
+
   it('--user-agent replaces the default; a header without a colon is a usage error', async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, 'urls.txt'), a.url('/ua/u.bin'));
