@@ -21,6 +21,10 @@ export function classify(error: unknown, signal?: AbortSignal, timeouts?: Timeou
   const timeout = timeoutOf(code, syscallOf(error), timeouts);
   if (timeout) return new TimeoutError(timeout.code, timeout.message, { cause: error });
 
+  // A request that cannot be sent as it is (a CR or LF in a header's value, from -H or an input
+  // line): every attempt would fail the same way, so it is final at once.
+  if (code === 'UND_ERR_INVALID_ARG') return new LocalError('BAD_HEADER', `cannot send the request: ${message}`, false, { cause: error });
+
   const local = LOCAL_CODES[code];
   if (local) return new LocalError(code, local.message, local.fatal, { cause: error });
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, withTempDir } from '../helpers/cli.js';
+import { readRecords, runCli, withTempDir } from '../helpers/cli.js';
 import { contentFor, useServer, type Handler } from '../helpers/server.js';
 
 /** Serves contentFor(path), redirects /to/<port>/<path> to that port, and keeps every request's headers. */
@@ -52,6 +52,18 @@ describe('request headers', () => {
         expect(text).not.toContain('s3cret-token');
         expect(text).not.toContain('abc123');
       }
+    });
+  });
+
+  it('a header value with CR/LF fails its job at once (BAD_HEADER, one attempt), and nothing reaches the server', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), a.url('/crlf/c.bin'));
+      const result = await runCli(['--json', '-H', 'X-Evil: 1\r\nInjected: yes', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], dir);
+      expect(result.code).not.toBe(0);
+      const joblog = await readRecords(join(dir, 'run.jsonl'));
+      expect(joblog.filter((r) => r.t === 'fail')).toMatchObject([{ code: 'BAD_HEADER', attempt: 1, final: true }]);
+      expect(seenA.some((r) => r.path === '/crlf/c.bin')).toBe(false);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
     });
   });
 

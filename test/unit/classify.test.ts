@@ -30,6 +30,14 @@ describe('classify', () => {
     }
   });
 
+  it('fails a request that cannot be sent (a header value with CR or LF) at once, naming the header', () => {
+    // As dl's own connections (http/h1/connection.ts) and undici refuse such a header.
+    const classified = classify(Object.assign(new Error('invalid x-evil header'), { code: 'UND_ERR_INVALID_ARG' }), undefined, timeouts);
+    expect(classified).toBeInstanceOf(LocalError);
+    expect(classified).toMatchObject({ code: 'BAD_HEADER', retryable: false, fatal: false });
+    expect(classified.message).toContain('x-evil');
+  });
+
   it("keeps a file system's own errors local, by their code", () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-classify-'));
     try {
