@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `node scripts/build-native.js`, run when dl is installed (`npm install`, `npm ci`): builds dl's
-// native body pump (native/pump.c) with node-gyp, as npm gives it to its scripts, else the one
-// npm carries. Run it again after changing native/pump.c. The pump is optional: where it does
-// not build (no compiler, no Node headers), dl moves big bodies in JavaScript as before, so this
-// says why in one line and never fails the install.
+// native helpers with node-gyp, as npm gives it to its scripts, else the one npm carries: the
+// body pump (native/pump.c) and, on Linux, the small-file fetcher (native/fetcher.c). Run it
+// again after changing either. Both are optional: where they do not build (no compiler, no Node
+// headers), dl does the same work in JavaScript, so this says why in one line and never fails
+// the install.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,8 +20,8 @@ const gypArgs = [gyp, 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 // Bounded: without local headers node-gyp downloads them, which an offline machine may never finish.
 const built = existsSync(gyp) ? spawnSync(process.execPath, gypArgs, { cwd: native, encoding: 'utf8', timeout: 180_000 }) : undefined;
 if (built?.status !== 0) {
-  // No half-built pump left to load.
+  // No half-built helper left to load.
   rmSync(join(native, 'build'), { recursive: true, force: true });
   const why = built === undefined ? `node-gyp not found at ${gyp}` : (built.error?.message ?? built.stderr.split('\n').find((line) => line.includes('ERR!')) ?? `node-gyp exit ${built.status}`).trim();
-  process.stderr.write(`dl: the native body pump was not built (${why}); big bodies are moved in JavaScript.\n`);
+  process.stderr.write(`dl: the native helpers were not built (${why}); their work is done in JavaScript.\n`);
 }

@@ -95,6 +95,9 @@ interface Waiting {
   progress: TransferProgress;
 }
 
+/** Exchanges the fetcher made in this process, and how they ended (for reports, and for tests to tell it was used). */
+export const fetched = { exchanges: 0, whole: 0, handedOver: 0 };
+
 let addon: Addon | null | undefined;
 const waiting = new Map<number, Waiting>();
 let nextId = 1;
@@ -118,6 +121,11 @@ function started(): Addon | undefined {
     }
   }
   return addon ?? undefined;
+}
+
+/** Whether this process can use the fetcher: it was built here, and is not turned off. */
+export function fetcherAvailable(): boolean {
+  return started() !== undefined;
 }
 
 /** The built addon, relative to the package root. */
@@ -240,16 +248,19 @@ export class NativeFetcher {
       const settle = (result: number, detail: number, bytes: number, kept: Buffer | undefined): void => resolve([result, detail, bytes, kept]);
       waiting.set(id, { settle, slot, progress: request.progress });
     });
+    fetched.exchanges++;
     this.addon.fetch(id, origin, addresses, Number(url.port || 80), head, request.part, request.final, limit, finite(connectMs), finite(headersMs), finite(idleMs), slot);
     const stopWatching = onAbort(signal, () => this.addon.cancel(id));
     const [result, detail, bytes, kept] = await outcome;
     stopWatching();
     if (result === DONE) {
+      fetched.whole++;
       const handed = this.#handOvers.get(origin);
       if (handed) this.#handOvers.set(origin, handed - 1);
       return bytes;
     }
     if (result === HANDED) {
+      fetched.handedOver++;
       this.#handOvers.set(origin, (this.#handOvers.get(origin) ?? 0) + 1);
       return new HandedOver({ fd: detail, read: kept! }, this.dispatcher);
     }
