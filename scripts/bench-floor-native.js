@@ -19,13 +19,15 @@ for (const line of readFileSync(urlsFile, 'utf8').split('\n')) {
 }
 const waiting = new Map();
 let nextId = 1;
+// No progress is read here: one slot, which no fetch names (-1).
 fetcher.start((id, result, detail) => {
   const done = waiting.get(id);
   waiting.delete(id);
   if (waiting.size === 0) fetcher.ref(false);
   if (result === 0) done.ok();
+  else if (result === -5) done.fail(new Error(`${id}: an answer the fetcher does not take (HTTP status, framing or size)`));
   else done.fail(new Error(`${id}: result ${result}, detail ${detail}`));
-});
+}, new Float64Array(2));
 function fetchOne(url) {
   return new Promise((ok, fail) => {
     const id = nextId++;
@@ -33,7 +35,7 @@ function fetchOne(url) {
     waiting.set(id, { ok, fail });
     const name = join(dest, basename(url.pathname));
     const head = `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`;
-    fetcher.fetch(id, url.origin, url.hostname, Number(url.port), head, `${name}.part`, name, 1 << 20, 0, 0, 0);
+    fetcher.fetch(id, url.origin, url.hostname, Number(url.port), head, `${name}.part`, name, 1 << 20, 0, 0, 0, -1);
   });
 }
 async function connection(queue) {

@@ -192,13 +192,17 @@ function floorTool(urlsFile, name = 'floor') {
   return { name, cmd: process.execPath, args: (dest) => [floorScript, urlsFile, dest, ...floorModes[name](CONCURRENCY / 4)] };
 }
 
-/** scripts/bench-floor-pump.js (scenario b only), where installing dl built its native pump. */
-function pumpTool(urlsFile) {
-  if (!existsSync(join(root, 'native', 'build', 'Release', 'pump.node'))) {
-    log('  floor-pump left out: the native pump was not built here (scripts/build-native.js)');
+/**
+ * A floor made of one of dl's native helpers, where installing dl built it: `floor-native`
+ * (scenario a, scripts/bench-floor-native.js, the fetcher) or `floor-pump` (scenario b,
+ * scripts/bench-floor-pump.js, the pump).
+ */
+function nativeFloorTool(name, addon, script, urlsFile, ...more) {
+  if (!existsSync(join(root, 'native', 'build', 'Release', addon))) {
+    log(`  ${name} left out: ${addon} was not built here (scripts/build-native.js)`);
     return [];
   }
-  return [{ name: 'floor-pump', cmd: process.execPath, args: (dest) => [join(root, 'scripts', 'bench-floor-pump.js'), urlsFile, dest] }];
+  return [{ name, cmd: process.execPath, args: (dest) => [join(root, 'scripts', script), urlsFile, dest, ...more] }];
 }
 
 function writeUrls(name, urls) {
@@ -286,13 +290,15 @@ function floorNote(label, rows, peer, limit, name = 'floor') {
 log(`(a) ${config.small} x 16 KiB over 4 ports, concurrency ${CONCURRENCY}, ${config.runs} run(s), output on ${outFs}`);
 for (let i = 0; i < config.small; i++) makeFile(join(work, 'www', 'a', `f${i}.bin`), 16384);
 const smallUrls = writeUrls('urls-a.txt', Array.from({ length: config.small }, (_, i) => `${base(i)}/a/f${i}.bin`));
-const a = compare([...peerTools(smallUrls), floorTool(smallUrls, 'floor-pipelined')], config.runs, config.small + 0);
+const fetcherFloor = nativeFloorTool('floor-native', 'fetcher.node', 'bench-floor-native.js', smallUrls, String(CONCURRENCY / 4));
+const a = compare([...peerTools(smallUrls), floorTool(smallUrls, 'floor-pipelined'), ...fetcherFloor], config.runs, config.small + 0);
 results.scenarios.push({ name: `(a) ${config.small} x 16 KiB, 4 ports, concurrency ${CONCURRENCY}`, rows: a });
 for (const [peer, limit] of [['wget2', 1.0], ['curl', 1.3]]) {
   if (!a.has(peer)) continue;
   target(`(a) dl / ${peer} wall time`, a.get('dl').wall / a.get(peer).wall, limit, 'x');
   floorNote('(a)', a, peer, limit);
   floorNote('(a)', a, peer, limit, 'floor-pipelined');
+  if (fetcherFloor.length > 0) floorNote('(a)', a, peer, limit, 'floor-native');
 }
 
 // Start-up: the fixed part of every dl figure, against Node doing nothing
@@ -309,7 +315,7 @@ for (let i = 0; i < 4; i++) makeFile(join(work, 'www', 'b', `big${i}.bin`), conf
 const bigUrls = writeUrls('urls-b.txt', Array.from({ length: 4 }, (_, i) => `${base(i)}/b/big${i}.bin`));
 const bigSources = Array.from({ length: 4 }, (_, i) => join(work, 'www', 'b', `big${i}.bin`));
 const catTool = { name: 'cat', cmd: 'sh', args: (dest) => ['-c', bigSources.map((src, i) => `cat '${src}' > '${dest}/big${i}.bin'`).join(' && ')] };
-const pump = pumpTool(bigUrls);
+const pump = nativeFloorTool('floor-pump', 'pump.node', 'bench-floor-pump.js', bigUrls);
 const b = compare([...peerTools(bigUrls), floorTool(bigUrls, 'floor-threads'), ...pump, catTool], config.runs, 4);
 results.scenarios.push({ name: `(b) 4 x ${config.bigMiB} MiB, 4 ports`, rows: b });
 target('(b) dl / cat wall time', b.get('dl').wall / b.get('cat').wall, 1.25, 'x');
@@ -439,7 +445,7 @@ for (const row of scaleRows) {
 }
 lines.push('', '## Tiny files: memory stays flat', '', '| files | hosts | wall (s) | peak RSS (MB) |', '|---|---|---|---|');
 for (const row of tinyRows) lines.push(`| ${row.count} | ${row.hosts} | ${row.wall.toFixed(2)} | ${row.rss.toFixed(0)} |`);
-lines.push('', '## The floor', '', '`floor` is not a peer but scripts/bench-floor.js: the least work a Node program does for the same fetches (keep-alive HTTP/1.1 over `net`, one reusable 1 MiB read buffer per connection, synchronous writes to `.part` and a rename; no joblog, retries, limits or error handling). `floor-threads` (scenario b only) is the same script with each host\'s connections in a worker thread of their own, as wget2 uses threads: a socket\'s reads and a file\'s writes then run on both cores. `floor-pipelined` (scenario a only) uses one connection per host and keeps 16 requests ahead of the responses on it (HTTP/1.1 pipelining), sending several in one socket write. `floor-pump` (scenario b only, when it builds) is scripts/bench-floor-pump.js: each response head read in JavaScript, the rest of the body copied from the socket to `.part` by dl\'s native pump (native/pump.c) on a thread of its own, so no byte of it enters JavaScript, and nothing else of what dl does (docs/architecture.md). Where a floor misses a target, fetching in Node that way cannot meet it on this machine; dl\'s ratio to a floor is dl\'s own overhead, or the cost of doing it all in one thread, one request at a time.', '');
+lines.push('', '## The floor', '', '`floor` is not a peer but scripts/bench-floor.js: the least work a Node program does for the same fetches (keep-alive HTTP/1.1 over `net`, one reusable 1 MiB read buffer per connection, synchronous writes to `.part` and a rename; no joblog, retries, limits or error handling). `floor-threads` (scenario b only) is the same script with each host\'s connections in a worker thread of their own, as wget2 uses threads: a socket\'s reads and a file\'s writes then run on both cores. `floor-pipelined` (scenario a only) uses one connection per host and keeps 16 requests ahead of the responses on it (HTTP/1.1 pipelining), sending several in one socket write. `floor-native` (scenario a only, where it builds) is scripts/bench-floor-native.js: each URL handed to dl\'s native fetcher (native/fetcher.c), which makes the whole exchange and writes the file on a thread of its own, with nothing of dl around it: the engine\'s own cost. `floor-pump` (scenario b only, when it builds) is scripts/bench-floor-pump.js: each response head read in JavaScript, the rest of the body copied from the socket to `.part` by dl\'s native pump (native/pump.c) on a thread of its own, so no byte of it enters JavaScript, and nothing else of what dl does (docs/architecture.md). Where a floor misses a target, fetching in Node that way cannot meet it on this machine; dl\'s ratio to a floor is dl\'s own overhead, or the cost of doing it all in one thread, one request at a time.', '');
 for (const note of floorNotes) lines.push(`- ${note}`);
 lines.push('', '## Targets', '', '| target | measured | limit | met |', '|---|---|---|---|');
 for (const t of results.targets) lines.push(`| ${t.name} | ${Number.isFinite(t.value) ? t.value.toFixed(2) : 'n/a'} ${t.unit} | ${t.limit} ${t.unit} | ${t.met ? 'yes' : '**no**'} |`);
