@@ -16,7 +16,7 @@
 //   callback(id, result, detail, bytes, kept) on the JavaScript thread, once per request
 //
 // result: 0 done (bytes written and renamed); > 0 an errno, detail the stage (1 connect, 2 the
-// socket, 3 the file); CLOSED (the server closed before the answer was whole; detail the body's
+// socket, 3 open, 4 write, 5 close, 6 rename); CLOSED (the server closed before the answer was whole; detail the body's
 // length, -1 when the head had not come); TIMEOUT (detail 1 connect, 2 headers, 3 body);
 // CANCELED; HANDED (detail the socket's descriptor, now JavaScript's; kept the bytes read).
 // A failure once the body has begun leaves the `.part` as it is and gives the answer's head in
@@ -50,7 +50,7 @@
 #define IDLE_MS 4000
 
 enum { DONE = 0, CLOSED = -1, TIMEOUT = -3, CANCELED = -4, HANDED = -5 };
-enum { STAGE_CONNECT = 1, STAGE_SOCKET = 2, STAGE_FILE = 3 };
+enum { STAGE_CONNECT = 1, STAGE_SOCKET = 2, STAGE_OPEN = 3, STAGE_WRITE = 4, STAGE_CLOSE = 5, STAGE_RENAME = 6 };
 enum { PHASE_IDLE, PHASE_CONNECT, PHASE_HEAD, PHASE_BODY };
 
 typedef struct Request {
@@ -148,7 +148,7 @@ static void conn_close(Conn *c) {
   conn_forget(c);
 }
 
-static void start(Request *req);
+static void start(Request *req, int fresh);
 
 /**
  * The file of a request that did not end well, closed. Its `.part` stays: JavaScript keeps it to
@@ -169,7 +169,9 @@ static void fail(Conn *c, int result, int detail) {
   if (!req) return;
   if (again) {
     req->sent_again = 1;
-    start(req);
+    // On a fresh connection: another idle one may be as stale as this one was, and closing it
+    // here could free a connection that has an event waiting in the engine's current batch.
+    start(req, 1);
   } else {
     finish(req, result, detail);
   }
@@ -218,8 +220,8 @@ static int connect_next(Conn *c) {
   return ECONNREFUSED;
 }
 
-static void start(Request *req) {
-  for (Conn *c = E.all; c; c = c->next) {
+static void start(Request *req, int fresh) {
+  for (Conn *c = fresh ? NULL : E.all; c; c = c->next) {
     if (c->req || c->phase != PHASE_IDLE || strcmp(c->origin, req->origin) != 0) continue;
     c->req = req;
     send_request(c);
@@ -310,10 +312,13 @@ static void hand_over(Conn *c) {
 
 static void complete(Conn *c) {
   Request *req = c->req;
-  int error = 0;
+  int error = 0, stage = STAGE_CLOSE;
   if (close(c->file) < 0) error = errno;
   c->file = -1;
-  if (!error && rename(req->part, req->final) < 0) error = errno;
+  if (!error && rename(req->part, req->final) < 0) {
+    error = errno;
+    stage = STAGE_RENAME;
+  }
   if (error) {
     // Nothing to resume from: the file is gone, and JavaScript need not look at the head.
     unlink(req->part);
@@ -321,10 +326,11 @@ static void complete(Conn *c) {
     req->kept = NULL;
   }
   c->req = NULL;
+  c->have = 0;
   c->served++;
   arm(c, PHASE_IDLE, IDLE_MS);
   if (!c->keep_alive) conn_close(c);
-  finish(req, error ? error : DONE, error ? STAGE_FILE : 0);
+  finish(req, error ? error : DONE, error ? stage : 0);
 }
 
 /** Body bytes to the file; 0, or the errno of the write. */
@@ -341,7 +347,17 @@ static int body(Conn *c, const char *data, size_t n) {
   }
   c->left -= take;
   c->req->bytes += take;
-  if (c->req->slot >= 0) E.progress[2 * c->req->slot] = (double)c->req->bytes;
+  if (c->req->slot >= 0) {
+    double bytes = (double)c->req->bytes;
+    __atomic_store(&E.progress[2 * c->req->slot], &bytes, __ATOMIC_RELAXED);
+  }
+  return 0;
+}
+
+/** A Connection header's value names `close` (any case: a token, as RFC 9110 has it). */
+static int has_close(const char *value, size_t len) {
+  for (size_t i = 0; i + 5 <= len; i++)
+    if (strncasecmp(value + i, "close", 5) == 0) return 1;
   return 0;
 }
 
@@ -365,7 +381,7 @@ static void on_head(Conn *c, size_t head_len) {
   header(b, head_len, "transfer-encoding", &len, &count);
   if (count || length > req->limit) return hand_over(c);
   value = header(b, head_len, "connection", &len, &count);
-  c->keep_alive = b[7] == '1' && !(value && memmem(value, len, "close", 5));
+  c->keep_alive = b[7] == '1' && !(value && has_close(value, len));
   c->left = length;
   // The head goes back with a failure from here on: its version decides what the `.part` is worth.
   req->kept = malloc(head_len);
@@ -373,23 +389,26 @@ static void on_head(Conn *c, size_t head_len) {
   memcpy(req->kept, b, head_len);
   req->kept_len = head_len;
   if (req->slot >= 0) {
-    E.progress[2 * req->slot] = 0;
-    E.progress[2 * req->slot + 1] = (double)length;
+    // The bytes first, then the length with release: JavaScript reads a slot once its length is set.
+    double total = (double)length;
+    __atomic_store(&E.progress[2 * req->slot], &(double){0}, __ATOMIC_RELAXED);
+    __atomic_store(&E.progress[2 * req->slot + 1], &total, __ATOMIC_RELEASE);
   }
   c->file = open(req->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (c->file < 0 && errno == EEXIST && unlink(req->part) == 0) c->file = open(req->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (c->file < 0) return fail(c, errno, STAGE_FILE);
+  if (c->file < 0) return fail(c, errno, STAGE_OPEN);
   arm(c, PHASE_BODY, req->body_ms);
   int error = body(c, b + head_len, c->have - head_len);
-  if (error) return fail(c, error, STAGE_FILE);
+  if (error) return fail(c, error, STAGE_WRITE);
   if (c->left == 0) complete(c);
 }
 
 static void readable(Conn *c) {
   for (;;) {
-    int in_body = c->req && c->phase == PHASE_BODY;
-    char *into = in_body ? c->buf : c->buf + c->have;
-    size_t room = in_body ? READ_BYTES : READ_BYTES - c->have;
+    // A body, or an idle connection's bytes, go from the buffer's start; a head is gathered.
+    int whole = !c->req || c->phase == PHASE_BODY;
+    char *into = whole ? c->buf : c->buf + c->have;
+    size_t room = whole ? READ_BYTES : READ_BYTES - c->have;
     if (room == 0) return hand_over(c); // a head of 64 KiB: JavaScript's to refuse
     ssize_t n = recv(c->fd, into, room, 0);
     if (n < 0 && errno == EINTR) continue;
@@ -398,12 +417,13 @@ static void readable(Conn *c) {
     if (!c->req) return conn_close(c);
     if (n < 0) return fail(c, errno, STAGE_SOCKET);
     // Cut short: the detail is the length the body should have had (-1: the head had not come).
+    int in_body = c->phase == PHASE_BODY;
     if (n == 0) return fail(c, CLOSED, in_body ? (int)(c->req->bytes + c->left) : -1);
     c->answered = 1;
     if (in_body) {
       arm(c, PHASE_BODY, c->req->body_ms);
       int error = body(c, c->buf, n);
-      if (error) return fail(c, error, STAGE_FILE);
+      if (error) return fail(c, error, STAGE_WRITE);
       if (c->left == 0) return complete(c);
       continue;
     }
@@ -455,7 +475,7 @@ static void take_work(void) {
   while (list) {
     Request *next = list->next;
     list->next = NULL;
-    start(list);
+    start(list, 0);
     list = next;
   }
   while (cancels) {
@@ -564,11 +584,14 @@ static void teardown(void *arg) {
   pthread_join(E.thread, NULL);
 }
 
-static char *string_arg(napi_env env, napi_value value, size_t *length) {
+typedef napi_status (*StringGetter)(napi_env, napi_value, char *, size_t, size_t *);
+
+/** A string argument, as UTF-8 (names, paths) or as Latin-1 (a request head, one byte a character, as dl's connections send it). */
+static char *string_arg(napi_env env, napi_value value, size_t *length, StringGetter get) {
   size_t len;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) return NULL;
+  if (get(env, value, NULL, 0, &len) != napi_ok) return NULL;
   char *s = malloc(len + 1);
-  if (s) napi_get_value_string_utf8(env, value, s, len + 1, &len);
+  if (s) get(env, value, s, len + 1, &len);
   if (length) *length = len;
   return s;
 }
@@ -606,11 +629,11 @@ static napi_value js_fetch(napi_env env, napi_callback_info info) {
   char *addresses = NULL;
   int ok = req && argc == 12 && napi_get_value_double(env, argv[0], &req->id) == napi_ok;
   if (ok) {
-    req->origin = string_arg(env, argv[1], NULL);
-    addresses = string_arg(env, argv[2], NULL);
-    req->head = string_arg(env, argv[4], &req->head_len);
-    req->part = string_arg(env, argv[5], NULL);
-    req->final = string_arg(env, argv[6], NULL);
+    req->origin = string_arg(env, argv[1], NULL, napi_get_value_string_utf8);
+    addresses = string_arg(env, argv[2], NULL, napi_get_value_string_utf8);
+    req->head = string_arg(env, argv[4], &req->head_len, napi_get_value_string_latin1);
+    req->part = string_arg(env, argv[5], NULL, napi_get_value_string_utf8);
+    req->final = string_arg(env, argv[6], NULL, napi_get_value_string_utf8);
     ok = req->origin && addresses && req->head && req->part && req->final && napi_get_value_int32(env, argv[3], &port) == napi_ok &&
          napi_get_value_int64(env, argv[7], &req->limit) == napi_ok && napi_get_value_double(env, argv[8], &req->connect_ms) == napi_ok &&
          napi_get_value_double(env, argv[9], &req->headers_ms) == napi_ok && napi_get_value_double(env, argv[10], &req->body_ms) == napi_ok &&

@@ -52,7 +52,8 @@ const CLOSED = -1;
 const TIMEOUT = -3;
 const CANCELED = -4;
 const HANDED = -5;
-const STAGE_SYSCALLS = ['', 'connect', 'read', 'open'] as const;
+/** The stage a system error came from (native/fetcher.c), as the system call's name. */
+const STAGE_SYSCALLS = ['', 'connect', 'read', 'open', 'write', 'close', 'rename'] as const;
 const TIMEOUT_CODES = ['', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'] as const;
 const TIMEOUT_WORDS = ['', 'connect timeout', 'Headers Timeout Error', 'Body Timeout Error'] as const;
 
@@ -174,8 +175,9 @@ export class HandedOver {
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const handed = this.#handed;
     if (!handed) return this.next.dispatch(opts, handler);
-    this.#handed = undefined;
     this.next.adopt(handed, opts, handler);
+    // Only now: until the connection is made over it, the descriptor is this object's to close.
+    this.#handed = undefined;
     return true;
   }
 
@@ -235,11 +237,22 @@ export class NativeFetcher {
     }
     const addresses = await this.#addressesOf(url.hostname);
     signal.throwIfAborted();
+    // Taken while this waited for the addresses, by other jobs.
+    if (freeSlots.length === 0) return undefined;
     const limit = Math.min(SMALL_BODY_BYTES, request.maxBytes ?? SMALL_BODY_BYTES);
     const { connectMs, headersMs, idleMs } = this.timeouts;
     const id = nextId++;
     const slot = freeSlots.pop()!;
     progressState[2 * slot + 1] = -1;
+    try {
+      this.addon.fetch(id, origin, addresses, Number(url.port || 80), head, request.part, request.final, limit, finite(connectMs), finite(headersMs), finite(idleMs), slot);
+    } catch {
+      // No address the engine can use (one with a zone id, say): JavaScript's way, which can.
+      freeSlots.push(slot);
+      return undefined;
+    }
+    fetched.exchanges++;
+    // Registered after the call, safely: the engine's answer comes in a later turn of the event loop.
     const outcome = new Promise<[number, number, number, Buffer | undefined]>((resolve) => {
       if (waiting.size === 0) {
         this.addon.ref(true);
@@ -248,8 +261,6 @@ export class NativeFetcher {
       const settle = (result: number, detail: number, bytes: number, kept: Buffer | undefined): void => resolve([result, detail, bytes, kept]);
       waiting.set(id, { settle, slot, progress: request.progress });
     });
-    fetched.exchanges++;
-    this.addon.fetch(id, origin, addresses, Number(url.port || 80), head, request.part, request.final, limit, finite(connectMs), finite(headersMs), finite(idleMs), slot);
     const stopWatching = onAbort(signal, () => this.addon.cancel(id));
     const [result, detail, bytes, kept] = await outcome;
     stopWatching();

@@ -48,6 +48,32 @@ describe.skipIf(!fetcherAvailable())('the native fetcher', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('a server that closes each connection after a 100 KiB answer costs nothing but connections', async () => {
+    // The first read of such an answer fills the engine's 64 KiB buffer; the close then comes
+    // while the connection is idle, and the next request finds a connection that is gone.
+    const BIG = bodyOf(100 * 1024);
+    const server = await rawServer((socket) => socket.end(ok(BIG)));
+    const urls = Array.from({ length: 6 }, (_, i) => server.url(`/c${i}.bin`));
+    const { result, whole } = await counted(() => download(urls, { perHost: 1 }));
+    expect(result.summary).toMatchObject({ done: 6, failed: 0 });
+    expect(whole).toBe(6);
+    for (let i = 0; i < 6; i++) expect((await result.file(`c${i}.bin`)).equals(BIG)).toBe(true);
+    expect(server.ranges).toHaveLength(6); // none asked twice
+  });
+
+  it('sends a header value byte for byte as dl\'s own connections do (Latin-1, one byte a character)', async () => {
+    const heads: string[] = [];
+    const server = await rawServer((socket, head) => {
+      heads.push(head);
+      socket.write(ok(SMALL));
+    });
+    const { result, whole } = await counted(() => download([server.url('/h.bin')], { headers: { 'x-note': 'caf\u00e9' } }));
+    expect(result.summary).toMatchObject({ done: 1, failed: 0 });
+    expect(whole).toBe(1);
+    // The raw server reads heads as Latin-1: one byte 0xE9, not UTF-8's two.
+    expect(heads[0]).toContain('\r\nx-note: caf\u00e9');
+  });
+
   it('hands a 404 over with its connection: one request, failed for good, and the connection serves the next job', async () => {
     const server = await rawServer((socket, head) => {
       if (head.startsWith('GET /missing ')) socket.write('HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found');
