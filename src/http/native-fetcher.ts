@@ -23,7 +23,7 @@ import { validatorOf } from './validator.js';
  * records its end. In a bulk run of small files that thread was dl's critical path, and most of
  * its time went to the system calls and the parsing that the fetcher now does
  * (docs/architecture.md, "The native fetcher"). Built with the native pump where dl is
- * installed; without it, or with DL_NATIVE=0, every exchange is JavaScript's.
+ * installed, on Linux; without it, or with DL_NATIVE=0, every exchange is JavaScript's.
  */
 interface Addon {
   start(callback: Settle, progress: Float64Array): void;
@@ -102,8 +102,11 @@ export const fetched = { exchanges: 0, whole: 0, handedOver: 0 };
 let addon: Addon | null | undefined;
 const waiting = new Map<number, Waiting>();
 let nextId = 1;
-/** Per slot: the body's bytes written and its length (-1 unknown), written by the engine's thread. */
-const progressState = new Float64Array(SLOTS * 2);
+/**
+ * Per slot: the body's bytes written and its length (-1 unknown), written by the engine's thread.
+ * Over an ArrayBuffer of its own, whose memory V8 never moves.
+ */
+const progressState = new Float64Array(new ArrayBuffer(SLOTS * 2 * Float64Array.BYTES_PER_ELEMENT));
 const freeSlots = Array.from({ length: SLOTS }, (_, slot) => SLOTS - 1 - slot);
 let ticker: NodeJS.Timeout | undefined;
 
