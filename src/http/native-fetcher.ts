@@ -90,18 +90,30 @@ export interface SmallFetch {
 
 type Settle = (id: number, result: number, detail: number, bytes: number, kept: Buffer | undefined) => void;
 
+/** An exchange under way, and where its result goes. */
 interface Waiting {
-  settle: (result: number, detail: number, bytes: number, kept: Buffer | undefined) => void;
-  slot: number;
-  progress: TransferProgress;
+  id: number;
+  request: SmallFetch;
+  fetcher: NativeFetcher;
+  stopWatching: () => void;
+  resolve: (fetched: number | HandedOver) => void;
+  reject: (error: unknown) => void;
 }
 
 /** Exchanges the fetcher made in this process, and how they ended (for reports, and for tests to tell it was used). */
 export const fetched = { exchanges: 0, whole: 0, handedOver: 0 };
 
 let addon: Addon | null | undefined;
-const waiting = new Map<number, Waiting>();
-let nextId = 1;
+/**
+ * Exchanges under way, by slot: an array, not a Map keyed by id. A Map that an entry enters and
+ * leaves per job keeps what it let go of alive for the young-generation collector (see
+ * utils/on-abort.ts), and with each entry its whole job was promoted: in a run of 100,000 tiny
+ * files that grew the old generation by 15 MB.
+ */
+const bySlot: Array<Waiting | undefined> = Array.from({ length: SLOTS }, () => undefined);
+let underWay = 0;
+/** An exchange's id is `n * SLOTS + slot`, unique per process, so that its slot is `id % SLOTS`. */
+let nextN = 1;
 /**
  * Per slot: the body's bytes written and its length (-1 unknown), written by the engine's thread.
  * Over an ArrayBuffer of its own, whose memory V8 never moves.
@@ -136,24 +148,27 @@ export function fetcherAvailable(): boolean {
 export const FETCHER_ADDON = 'native/build/Release/fetcher.node';
 
 function settle(id: number, result: number, detail: number, bytes: number, kept: Buffer | undefined): void {
-  const done = waiting.get(id);
-  if (!done) return;
-  waiting.delete(id);
-  freeSlots.push(done.slot);
-  if (waiting.size === 0) {
+  const slot = id % SLOTS;
+  const done = bySlot[slot];
+  if (done?.id !== id) return;
+  bySlot[slot] = undefined;
+  freeSlots.push(slot);
+  if (--underWay === 0) {
     // Only exchanges under way keep the process alive, as sockets do.
     addon?.ref(false);
     clearInterval(ticker);
     ticker = undefined;
   }
-  done.settle(result, detail, bytes, kept);
+  done.stopWatching();
+  done.fetcher.settled(done, result, detail, bytes, kept);
 }
 
 /** Brings the progress of every body under way up to date (one timer for all of them). */
 function tick(): void {
-  for (const { slot, progress } of waiting.values()) {
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const progress = bySlot[slot]?.request.progress;
     const total = progressState[2 * slot + 1]!;
-    if (total < 0) continue; // no head yet
+    if (!progress || total < 0) continue; // no head yet
     progress.bytes = progressState[2 * slot]!;
     progress.total = total;
   }
@@ -222,14 +237,15 @@ export class NativeFetcher {
 
   /**
    * Fetches `url` into `part`, renamed to `final` once whole: the body's length; or the answer
-   * handed over, to read on with the run's dispatcher (see HandedOver); or undefined when the
-   * fetcher did not take the request (JavaScript's to make: on a connection of its own that is
-   * free, say, which is used before another is opened). Failures are thrown as dl's
-   * JavaScript connections throw them, so that errors/classify.ts reads both alike, and a
-   * `.part` they leave is kept to resume as part-writer.ts keeps it.
+   * handed over, to read on with the run's dispatcher (see HandedOver); or, at once or once the
+   * name is looked up, undefined when the fetcher does not take the request (JavaScript's to
+   * make: on a connection of its own that is free, say, which is used before another is opened).
+   * Failures are thrown as dl's JavaScript connections throw them, so that errors/classify.ts
+   * reads both alike, and a `.part` they leave is kept to resume as part-writer.ts keeps it.
+   * Not an async function: a job that the fetcher takes costs one promise, not one per step.
    */
-  async fetch(request: SmallFetch): Promise<number | HandedOver | undefined> {
-    const { url, signal } = request;
+  fetch(request: SmallFetch): Promise<number | HandedOver | undefined> | undefined {
+    const { url } = request;
     const { origin } = url;
     if (url.protocol !== 'http:' || freeSlots.length === 0 || (this.#handOvers.get(origin) ?? 0) >= HAND_OVERS_TO_GIVE_UP || this.dispatcher.hasIdle(origin)) return undefined;
     let head: string;
@@ -238,14 +254,21 @@ export class NativeFetcher {
     } catch {
       return undefined; // JavaScript's way says what is wrong with the header
     }
-    const addresses = await this.#addressesOf(url.hostname);
-    signal.throwIfAborted();
-    // Taken while this waited for the addresses, by other jobs.
+    const addresses = this.#addressesOf(url.hostname);
+    if (typeof addresses === 'string') return this.#send(request, origin, head, addresses);
+    return addresses.then((list) => this.#send(request, origin, head, list));
+  }
+
+  /** Hands the request to the engine; undefined when it cannot take it (see fetch). */
+  #send(request: SmallFetch, origin: string, head: string, addresses: string): Promise<number | HandedOver> | undefined {
+    const { url, signal } = request;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    // Slots can have been taken while the name was looked up, by other jobs.
     if (freeSlots.length === 0) return undefined;
     const limit = Math.min(SMALL_BODY_BYTES, request.maxBytes ?? SMALL_BODY_BYTES);
     const { connectMs, headersMs, idleMs } = this.timeouts;
-    const id = nextId++;
     const slot = freeSlots.pop()!;
+    const id = nextN++ * SLOTS + slot;
     progressState[2 * slot + 1] = -1;
     try {
       this.addon.fetch(id, origin, addresses, Number(url.port || 80), head, request.part, request.final, limit, finite(connectMs), finite(headersMs), finite(idleMs), slot);
@@ -255,31 +278,33 @@ export class NativeFetcher {
       return undefined;
     }
     fetched.exchanges++;
+    if (underWay++ === 0) {
+      this.addon.ref(true);
+      ticker = setInterval(tick, PROGRESS_MS).unref();
+    }
     // Registered after the call, safely: the engine's answer comes in a later turn of the event loop.
-    const outcome = new Promise<[number, number, number, Buffer | undefined]>((resolve) => {
-      if (waiting.size === 0) {
-        this.addon.ref(true);
-        ticker = setInterval(tick, PROGRESS_MS).unref();
-      }
-      const settle = (result: number, detail: number, bytes: number, kept: Buffer | undefined): void => resolve([result, detail, bytes, kept]);
-      waiting.set(id, { settle, slot, progress: request.progress });
+    return new Promise((resolve, reject) => {
+      bySlot[slot] = { id, request, fetcher: this, resolve, reject, stopWatching: onAbort(signal, () => this.addon.cancel(id)) };
     });
-    const stopWatching = onAbort(signal, () => this.addon.cancel(id));
-    const [result, detail, bytes, kept] = await outcome;
-    stopWatching();
+  }
+
+  /** @internal The engine's result for an exchange of this fetcher's (see settle). */
+  settled(done: Waiting, result: number, detail: number, bytes: number, kept: Buffer | undefined): void {
+    const { origin } = done.request.url;
     if (result === DONE) {
       fetched.whole++;
       const handed = this.#handOvers.get(origin);
       if (handed) this.#handOvers.set(origin, handed - 1);
-      return bytes;
+      return done.resolve(bytes);
     }
     if (result === HANDED) {
       fetched.handedOver++;
       this.#handOvers.set(origin, (this.#handOvers.get(origin) ?? 0) + 1);
-      return new HandedOver({ fd: detail, read: kept! }, this.dispatcher);
+      return done.resolve(new HandedOver({ fd: detail, read: kept! }, this.dispatcher));
     }
-    if (kept) await keepToResume(request, kept, bytes);
-    throw failure(result, detail, bytes, signal);
+    const error = failure(result, detail, bytes, done.request.signal);
+    if (!kept) return done.reject(error);
+    keepToResume(done.request, kept, bytes).then(() => done.reject(error), done.reject);
   }
 
   /** Closes the connections no exchange uses (at the end of a run). */
@@ -287,10 +312,10 @@ export class NativeFetcher {
     this.addon.closeIdle();
   }
 
-  /** The addresses of a name, comma-separated, looked up at most once a minute. */
-  #addressesOf(hostname: string): Promise<string> {
+  /** The addresses of a name, comma-separated, looked up at most once a minute; an address as it is. */
+  #addressesOf(hostname: string): string | Promise<string> {
     const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-    if (isIP(bare)) return Promise.resolve(bare);
+    if (isIP(bare)) return bare;
     const now = performance.now();
     let known = this.#addresses.get(bare);
     if (!known || now - known.at > ADDRESSES_MS) {

@@ -79,9 +79,11 @@ export async function transfer(
     // below, over the connection it came on.
     if (ctx.fetcher && offset === 0 && !checksum && !ctx.sha256 && !ctx.names) {
       const { out } = job.record;
-      await makeFolderFor(ctx, out, finalPath);
+      const making = makeFolderFor(ctx, out, finalPath);
+      if (making) await making;
       const headers = requestHeaders(ctx, job, 0, undefined);
-      const fetched = await ctx.fetcher.fetch({ url: job.url, headers, part, final: finalPath, maxBytes: ctx.maxFilesize, signal, progress, onStart });
+      const fetching = ctx.fetcher.fetch({ url: job.url, headers, part, final: finalPath, maxBytes: ctx.maxFilesize, signal, progress, onStart });
+      const fetched = fetching && (await fetching);
       if (typeof fetched === 'number') {
         onStart({ offset: 0, validator: undefined });
         progress.bytes = fetched;
@@ -166,13 +168,18 @@ export async function transfer(
 }
 
 /**
- * Makes the folder a file named `out` (at `finalPath`) goes into, once a run. A name without a
- * folder part goes straight into the destination folder, which run() made: no dirname() and no
- * lookup of a fresh string for most jobs of a bulk run.
+ * Makes the folder a file named `out` (at `finalPath`) goes into, once a run; undefined when
+ * there is nothing to make. A name without a folder part goes straight into the destination
+ * folder, which run() made: no dirname(), no lookup of a fresh string and no promise for most
+ * jobs of a bulk run.
  */
-async function makeFolderFor(ctx: TransferContext, out: string, finalPath: string): Promise<void> {
+function makeFolderFor(ctx: TransferContext, out: string, finalPath: string): Promise<void> | undefined {
   const dir = out.includes('/') ? dirname(finalPath) : ctx.destdir;
-  if (dir === ctx.destdir || ctx.madeDirs.has(dir)) return;
+  if (dir === ctx.destdir || ctx.madeDirs.has(dir)) return undefined;
+  return makeFolder(ctx, dir);
+}
+
+async function makeFolder(ctx: TransferContext, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await assertRealFolderInside(ctx.destdir, dir);
   ctx.madeDirs.add(dir);
