@@ -127,6 +127,28 @@ describe('JoblogWriter', () => {
     for (let i = 0; i < n; i += 997) expect((JSON.parse(lines[i]!) as JobRecord).seq).toBe(i + 1);
   });
 
+  it('fills written blocks again without touching what they held: every batch reads back as appended', async () => {
+    const writer = await JoblogWriter.open(log);
+    const expected: string[] = [];
+    let seq = 0;
+    for (let round = 0; round < 6; round++) {
+      // More than a block (256 KiB) before each flush, and more again while that batch is written.
+      const appendSome = (count: number): void => {
+        for (let i = 0; i < count; i++) {
+          const record = job(++seq, `https://example.com/${round}/${'y'.repeat(40 + (seq % 50))}/${seq}`);
+          writer.append(record);
+          expected.push(line(record));
+        }
+      };
+      appendSome(3000);
+      const inFlight = writer.flush();
+      appendSome(3000);
+      await inFlight;
+    }
+    await writer.close();
+    expect(await readFile(log, 'utf8')).toBe(expected.join(''));
+  });
+
   it('creates the log with owner-only permissions', async () => {
     const writer = await JoblogWriter.open(log);
     await writer.close();
