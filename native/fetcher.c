@@ -81,7 +81,13 @@ typedef struct Conn {
   double deadline;
   Request *req;
   char *buf;
+  /** Bytes gathered of the answer's head, at the buffer's start. */
   size_t have;
+  /**
+   * Bytes of an accepted head (a file's answer), kept at the buffer's start while its body is read
+   * past them, for a failure to send back (see fail); 0 before that.
+   */
+  size_t head;
   int64_t left;
   struct Conn *prev, *next;
 } Conn;
@@ -160,10 +166,21 @@ static void close_file(Conn *c) {
   c->file = -1;
 }
 
+/** A copy of `n` bytes for JavaScript with the request's result (see Request.kept); 0 when out of memory. */
+static int keep(Request *req, const char *bytes, size_t n) {
+  req->kept = malloc(n ? n : 1);
+  if (!req->kept) return 0;
+  memcpy(req->kept, bytes, n);
+  req->kept_len = n;
+  return 1;
+}
+
 /** Ends the connection, and its request with `result` (or sends the request again: see above). */
 static void fail(Conn *c, int result, int detail) {
   Request *req = c->req;
   if (req) close_file(c);
+  // Once a head was accepted, it goes back with the failure: its version decides what the `.part` is worth.
+  if (req && c->head) keep(req, c->buf, c->head);
   int again = req && !c->answered && c->served > 0 && !req->sent_again && result != CANCELED && result != TIMEOUT;
   conn_close(c);
   if (!req) return;
@@ -185,6 +202,7 @@ static void arm(Conn *c, int phase, double ms) {
 static void send_request(Conn *c) {
   Request *req = c->req;
   c->have = 0;
+  c->head = 0;
   c->answered = 0;
   c->left = 0;
   size_t at = 0;
@@ -300,10 +318,7 @@ static int plain_head(const char *head, size_t len) {
  */
 static void hand_over(Conn *c) {
   Request *req = c->req;
-  req->kept = malloc(c->have ? c->have : 1);
-  if (!req->kept) return fail(c, ENOMEM, STAGE_SOCKET);
-  memcpy(req->kept, c->buf, c->have);
-  req->kept_len = c->have;
+  if (!keep(req, c->buf, c->have)) return fail(c, ENOMEM, STAGE_SOCKET);
   epoll_ctl(E.epfd, EPOLL_CTL_DEL, c->fd, NULL);
   int fd = c->fd;
   conn_forget(c);
@@ -319,14 +334,11 @@ static void complete(Conn *c) {
     error = errno;
     stage = STAGE_RENAME;
   }
-  if (error) {
-    // Nothing to resume from: the file is gone, and JavaScript need not look at the head.
-    unlink(req->part);
-    free(req->kept);
-    req->kept = NULL;
-  }
+  // Nothing to resume from: the file is gone.
+  if (error) unlink(req->part);
   c->req = NULL;
   c->have = 0;
+  c->head = 0;
   c->served++;
   arm(c, PHASE_IDLE, IDLE_MS);
   if (!c->keep_alive) conn_close(c);
@@ -368,7 +380,8 @@ static void on_head(Conn *c, size_t head_len) {
   if (head_len < 16 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') || b[8] != ' ' || (b[12] != ' ' && b[12] != '\r'))
     return hand_over(c);
   int status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
-  if (status != 200 || !plain_head(b, head_len)) return hand_over(c);
+  // A head over half the buffer would leave its body little room past it: JavaScript's to read.
+  if (status != 200 || head_len > READ_BYTES / 2 || !plain_head(b, head_len)) return hand_over(c);
   size_t len;
   int count;
   const char *value = header(b, head_len, "content-length", &len, &count);
@@ -383,11 +396,8 @@ static void on_head(Conn *c, size_t head_len) {
   value = header(b, head_len, "connection", &len, &count);
   c->keep_alive = b[7] == '1' && !(value && has_close(value, len));
   c->left = length;
-  // The head goes back with a failure from here on: its version decides what the `.part` is worth.
-  req->kept = malloc(head_len);
-  if (!req->kept) return fail(c, ENOMEM, STAGE_SOCKET);
-  memcpy(req->kept, b, head_len);
-  req->kept_len = head_len;
+  size_t read = c->have;
+  c->head = head_len;
   if (req->slot >= 0) {
     // The bytes first, then the length with release: JavaScript reads a slot once its length is set.
     double total = (double)length;
@@ -398,17 +408,18 @@ static void on_head(Conn *c, size_t head_len) {
   if (c->file < 0 && errno == EEXIST && unlink(req->part) == 0) c->file = open(req->part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (c->file < 0) return fail(c, errno, STAGE_OPEN);
   arm(c, PHASE_BODY, req->body_ms);
-  int error = body(c, b + head_len, c->have - head_len);
+  int error = body(c, b + head_len, read - head_len);
   if (error) return fail(c, error, STAGE_WRITE);
   if (c->left == 0) complete(c);
 }
 
 static void readable(Conn *c) {
   for (;;) {
-    // A body, or an idle connection's bytes, go from the buffer's start; a head is gathered.
-    int whole = !c->req || c->phase == PHASE_BODY;
-    char *into = whole ? c->buf : c->buf + c->have;
-    size_t room = whole ? READ_BYTES : READ_BYTES - c->have;
+    // A head is gathered from the buffer's start; a body is read past its head (kept for a
+    // failure); an idle connection's bytes go to the start.
+    size_t at = !c->req ? 0 : c->phase == PHASE_BODY ? c->head : c->have;
+    char *into = c->buf + at;
+    size_t room = READ_BYTES - at;
     if (room == 0) return hand_over(c); // a head of 64 KiB: JavaScript's to refuse
     ssize_t n = recv(c->fd, into, room, 0);
     if (n < 0 && errno == EINTR) continue;
@@ -422,7 +433,7 @@ static void readable(Conn *c) {
     c->answered = 1;
     if (in_body) {
       arm(c, PHASE_BODY, c->req->body_ms);
-      int error = body(c, c->buf, n);
+      int error = body(c, into, n);
       if (error) return fail(c, error, STAGE_WRITE);
       if (c->left == 0) return complete(c);
       continue;
@@ -554,7 +565,7 @@ static void call_one(napi_env env, napi_value callback, Request *req) {
   napi_create_int32(env, req->detail, &argv[2]);
   napi_create_int64(env, req->bytes, &argv[3]);
   argv[4] = undefined;
-  if (req->kept && req->result != DONE) napi_create_buffer_copy(env, req->kept_len, req->kept, NULL, &argv[4]);
+  if (req->kept) napi_create_buffer_copy(env, req->kept_len, req->kept, NULL, &argv[4]);
   free_request(req);
   napi_call_function(env, undefined, callback, 5, argv, NULL);
 }
@@ -695,7 +706,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_create_string_utf8(env, "dl native fetcher", NAPI_AUTO_LENGTH, &name);
-  if (argc < 1 || napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &E.callback) != napi_ok) {
+  if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &E.callback) != napi_ok) {
     napi_throw_error(env, NULL, "cannot make the native fetcher's callback");
     return NULL;
   }

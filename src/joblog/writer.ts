@@ -29,8 +29,7 @@ export class JoblogWriter {
   /** Filled parts of blocks waiting for the next commit, and the block being filled. */
   private blocks: Buffer[] = [];
   private block: Buffer = Buffer.allocUnsafe(BLOCK_BYTES);
-  /** The whole blocks behind `blocks`, to be filled again once written (see SPARE_BLOCKS). */
-  private filled: Buffer[] = [];
+  /** Written blocks, to be filled again (see SPARE_BLOCKS). */
   private spare: Buffer[] = [];
   private used = 0;
   private bufferedBytes = 0;
@@ -106,10 +105,7 @@ export class JoblogWriter {
 
   /** Moves the filled part of the current block to the commit list and starts a new block. */
   private nextBlock(minBytes = 0): void {
-    if (this.used > 0) {
-      this.blocks.push(this.block.subarray(0, this.used));
-      this.filled.push(this.block);
-    }
+    if (this.used > 0) this.blocks.push(this.block.subarray(0, this.used));
     this.block = (minBytes <= BLOCK_BYTES && this.spare.pop()) || Buffer.allocUnsafe(Math.max(BLOCK_BYTES, minBytes));
     this.used = 0;
   }
@@ -131,17 +127,16 @@ export class JoblogWriter {
     if (this.bufferedBytes === 0 || this.failure) return Promise.resolve();
     this.nextBlock();
     const data = this.blocks;
-    const filled = this.filled;
     const bytes = this.bufferedBytes;
     this.blocks = [];
-    this.filled = [];
     this.bufferedBytes = 0;
     this.inFlight = (async () => {
       try {
         await this.handle.writev(data);
         this.written += bytes;
-        // Written: their bytes are the file's now, and the blocks can take new records.
-        for (const block of filled) if (block.length === BLOCK_BYTES && this.spare.length < SPARE_BLOCKS) this.spare.push(block);
+        // Written: their bytes are the file's now, and the blocks (each over a memory of its own,
+        // the filled part at its start) can take new records.
+        for (const { buffer } of data) if (buffer.byteLength === BLOCK_BYTES && this.spare.length < SPARE_BLOCKS) this.spare.push(Buffer.from(buffer));
         await this.handle.datasync();
       } catch (error) {
         this.failure = error as Error;

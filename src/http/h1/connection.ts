@@ -1,8 +1,9 @@
 import { connect, Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { getSystemErrorName } from 'node:util';
 import type { Dispatcher } from 'undici';
-import { bodyTimeout, HttpError, otherSideClosed } from './http-error.js';
+import { limitMs } from '../native-addon.js';
+import { bodyTimeout, connectTimeout, headersTimeout, otherSideClosed, systemError } from './http-error.js';
+import { bareHostname } from '../origin-of.js';
 import { nativePump, pumped, type Pumping } from './native-pump.js';
 import { ReadBuffer } from './read-buffer.js';
 import { requestHead } from './request-head.js';
@@ -154,10 +155,9 @@ export class Connection {
       this.#connected = true;
       this.#handed = handed.read;
     } else {
-      const host = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
-      this.#socket = connect({ host, port: Number(origin.port || 80), onread });
+      this.#socket = connect({ host: bareHostname(origin.hostname), port: Number(origin.port || 80), onread });
       this.#socket.setNoDelay(true);
-      this.#arm('connect', options.connectTimeoutMs, () => new HttpError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
+      this.#arm('connect', options.connectTimeoutMs, connectTimeout);
       this.#socket.on('connect', () => {
         this.#connected = true;
         this.#disarm();
@@ -247,9 +247,8 @@ export class Connection {
   pump(fd: number, state: Float64Array): boolean {
     const left = this.#parser.countedLeft;
     this.pause();
-    const silenceMs = Number.isFinite(this.options.bodyTimeoutMs) && this.options.bodyTimeoutMs > 0 ? this.options.bodyTimeoutMs : 0;
     try {
-      nativePump()!.pump(socketFd(this.#socket)!, fd, left, silenceMs, state, (errno, moved, writing) => this.#pumpEnded(errno, moved, writing));
+      nativePump()!.pump(socketFd(this.#socket)!, fd, left, limitMs(this.options.bodyTimeoutMs), state, (errno, moved, writing) => this.#pumpEnded(errno, moved, writing));
     } catch {
       // No thread to be had (a process limit), say: the body goes on here, read as before.
       this.resume();
@@ -296,7 +295,7 @@ export class Connection {
 
   /** Counted from the request, not from the last byte: a head trickled in must still time out. */
   #armHead(): void {
-    this.#arm('head', this.options.headersTimeoutMs, () => new HttpError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error'));
+    this.#arm('head', this.options.headersTimeoutMs, headersTimeout);
   }
 
   /** Returns false to stop reading (paused, or the connection is done for). */
@@ -465,9 +464,7 @@ function socketFd(socket: Socket): number | undefined {
 function pumpError(errno: number, writing: boolean): Error {
   if (errno === -1) return otherSideClosed();
   if (errno === ETIMEDOUT && !writing) return bodyTimeout();
-  const code = getSystemErrorName(-errno);
-  const syscall = writing ? 'write' : 'read';
-  return Object.assign(new Error(`${syscall} ${code}`), { code, errno: -errno, syscall });
+  return systemError(errno, writing ? 'write' : 'read');
 }
 
 /** Tells the handler of a request taken off its connection that it failed. */

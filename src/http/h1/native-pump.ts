@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { packageFile } from '../../package-root.js';
+import { loadNativeAddon } from '../native-addon.js';
 
 /**
  * dl's native body pump (native/pump.c): moves the rest of a big body from a connection's socket
@@ -45,15 +44,6 @@ let loaded: NativePump | null | undefined;
 
 /** The native pump, if it was built and is not turned off; looked for once a process. */
 export function nativePump(): NativePump | undefined {
-  if (loaded === undefined) {
-    loaded = null;
-    if (process.env.DL_NATIVE !== '0') {
-      try {
-        loaded = createRequire(import.meta.url)(packageFile(PUMP_ADDON)) as NativePump;
-      } catch {
-        // Not built here (no compiler at install), or built for another platform: JavaScript it is.
-      }
-    }
-  }
+  if (loaded === undefined) loaded = loadNativeAddon<NativePump>(PUMP_ADDON) ?? null;
   return loaded ?? undefined;
 }
