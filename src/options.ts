@@ -36,6 +36,11 @@ export const DEFAULTS = {
    */
   parkedInMemory: 10_000,
   /**
+   * Most parked jobs the input is read past while the live jobs can fill every download slot;
+   * beyond, it is read further only for slots they cannot fill (engine/scheduler.ts, holdsInput).
+   */
+  readAhead: 1024,
+  /**
    * Most live jobs waiting out a backoff or a host's Retry-After without a place in the window
    * (a few KB each): hosts that asked for a pause do not keep the others from starting.
    */

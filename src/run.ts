@@ -220,9 +220,12 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     };
     const scheduler = new Scheduler({
       window: Math.max(DEFAULTS.window, DEFAULTS.backlogPerSlot * workers),
-      hostBacklog: (host) => DEFAULTS.backlogPerSlot * limits.hostLimit(host),
-      siteBacklog: (site) => DEFAULTS.backlogPerSlot * limits.siteLimit(site),
+      hostSlots: (host) => limits.hostLimit(host),
+      siteSlots: (site) => limits.siteLimit(site),
+      slots: workers,
+      backlogPerSlot: DEFAULTS.backlogPerSlot,
       parkedInMemory: DEFAULTS.parkedInMemory,
+      readAhead: DEFAULTS.readAhead,
       maxAway: DEFAULTS.maxAway,
       execute,
       reload,
@@ -340,15 +343,15 @@ async function readInputs(
       return undefined;
     };
     try {
-      for await (const batch of readLineBatches(chunks)) {
-        for (const { text, line } of batch) {
+      for await (const { lines, chunkEnd } of readLineBatches(chunks)) {
+        for (const { text, line } of lines) {
           if (signal.aborted) return false;
           parser.line(text, line);
           const wait = admitAll();
           if (wait) await wait;
         }
         // From a pipe, a URL must start now, not when the producer writes the next one.
-        if (source.live) {
+        if (source.live && chunkEnd) {
           parser.end();
           await admitAll();
         }

@@ -4,12 +4,19 @@ import type { ActiveJob } from './job.js';
 export interface SchedulerOptions {
   /** Most jobs alive as promises at once; a submitter waits when they are all taken. */
   window: number;
-  /** Most live jobs of this host; more of it are parked. */
-  hostBacklog(host: string): number;
-  /** Most live jobs of this site (all its hosts); more of it are parked. */
-  siteBacklog(site: string): number;
+  /** Download slots of a host, of a site (all its hosts), and of the run (the run's limits). */
+  hostSlots(host: string): number;
+  siteSlots(site: string): number;
+  slots: number;
+  /** Most live jobs of a host, and of a site, per download slot of it; more of it are parked. */
+  backlogPerSlot: number;
   /** Parked jobs kept in memory as they are (1-2 KB each, with their URL objects); beyond, as (seq, offset). */
   parkedInMemory: number;
+  /**
+   * Most parked jobs the input is read past while the live jobs can fill every download slot
+   * (see Scheduler.holdsInput).
+   */
+  readAhead: number;
   /** Most live jobs that wait out a delay (see awayFor) without a place in the window. */
   maxAway: number;
   /** Runs one job to its outcome; must not reject. */
@@ -27,17 +34,27 @@ class SiteQueue {
   hosts = 0;
   /** Whether it waits for a place in the window (see Scheduler.starved). */
   starved = false;
+  /** Slots of its hosts that their live jobs can fill (see HostQueue.fills). */
+  filled = 0;
   readonly turns = new Fifo<HostQueue>();
 
   constructor(
     readonly key: string,
+    readonly slots: number,
     readonly backlog: number,
   ) {}
+
+  /** Slots of the run its live jobs can fill. */
+  get fills(): number {
+    return Math.min(this.filled, this.slots);
+  }
 }
 
 /** One host's parked jobs: whole jobs while memory allows, (seq, offset) numbers beyond. */
 class HostQueue {
+  /** Its live jobs, those that wait out a delay included. */
   live = 0;
+  away = 0;
   /** Whether it is in its site's turns. */
   inTurns = false;
   readonly inMemory = new Fifo<ActiveJob>();
@@ -46,9 +63,15 @@ class HostQueue {
 
   constructor(
     readonly key: string,
+    readonly slots: number,
     readonly backlog: number,
     readonly site: SiteQueue,
   ) {}
+
+  /** Slots of its own its live jobs can fill: those that wait out a delay fill none. */
+  get fills(): number {
+    return Math.min(this.live - this.away, this.slots);
+  }
 
   get hasParked(): boolean {
     return this.inMemory.size > 0 || this.spilled.size > 0;
@@ -71,6 +94,8 @@ export class Scheduler {
   private away = 0;
   private parked = 0;
   private parkedInMemory = 0;
+  /** Slots of the run that the live jobs can fill: the sum of the sites' `fills`. */
+  private filled = 0;
   private stopped = false;
   private readonly hosts = new Map<string, HostQueue>();
   private readonly sites = new Map<string, SiteQueue>();
@@ -87,11 +112,11 @@ export class Scheduler {
 
   /**
    * Admits a job. Returns nothing when it was started or parked at once, or a promise that
-   * resolves once it was (the window was full): the caller awaits only then, so a list read
-   * at speed costs no await per line.
+   * resolves once it was (the input had to wait, see holdsInput): the caller awaits only then,
+   * so a list read at speed costs no await per line.
    */
   submit(job: ActiveJob): Promise<void> | undefined {
-    if (this.full && !this.stopped) return this.submitWhenRoom(job);
+    if (this.holdsInput && !this.stopped) return this.submitWhenRoom(job);
     this.admit(job);
     return undefined;
   }
@@ -111,6 +136,7 @@ export class Scheduler {
     this.away++;
     site.away++;
     site.live--;
+    this.count(queue, 0, 1);
     // Lent only while the window is not over without it (see settle).
     if (!this.stopped && !this.full) this.handOn(site);
     try {
@@ -119,6 +145,7 @@ export class Scheduler {
       this.away--;
       site.away--;
       site.live++;
+      this.count(queue, 0, -1);
     }
   }
 
@@ -126,8 +153,34 @@ export class Scheduler {
     return this.live - this.away >= this.options.window;
   }
 
+  /**
+   * Whether the input waits: the window is full, or `readAhead` jobs are parked and the live jobs
+   * can fill every download slot of the run. Reading on past parked jobs is how other hosts get
+   * work while one host is saturated; slots that no live job can fill are the sign that they need
+   * it. Otherwise the jobs read on would only be parked: with a few hosts of about equal speed,
+   * each one's completions read on until a job of its own comes, parking the others' on the way,
+   * and the parked jobs of 100,000 tiny files from four hosts grew to 1,000-4,000, were kept long
+   * enough to be promoted, and made the heap grow (docs/architecture.md). Counted, not asked of
+   * the limits: a slot is free for a moment after every transfer, and a job read back from the
+   * joblog holds none while it is read.
+   */
+  private get holdsInput(): boolean {
+    return this.full || (this.parked >= this.options.readAhead && this.filled >= this.options.slots);
+  }
+
+  /** Changes a host's live jobs, or those of them that wait out a delay, and what they fill. */
+  private count(queue: HostQueue, live: number, away: number): void {
+    const { site } = queue;
+    const hostBefore = queue.fills;
+    const siteBefore = site.fills;
+    queue.live += live;
+    queue.away += away;
+    site.filled += queue.fills - hostBefore;
+    this.filled += site.fills - siteBefore;
+  }
+
   private async submitWhenRoom(job: ActiveJob): Promise<void> {
-    while (this.full && !this.stopped) {
+    while (this.holdsInput && !this.stopped) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
     this.admit(job);
@@ -165,13 +218,16 @@ export class Scheduler {
   private queueOf(job: ActiveJob): HostQueue {
     let queue = this.hosts.get(job.host);
     if (queue) return queue;
+    const { backlogPerSlot } = this.options;
     let site = this.sites.get(job.site);
     if (!site) {
-      site = new SiteQueue(job.site, this.options.siteBacklog(job.site));
+      const slots = this.options.siteSlots(job.site);
+      site = new SiteQueue(job.site, slots, backlogPerSlot * slots);
       this.sites.set(job.site, site);
     }
     site.hosts++;
-    queue = new HostQueue(job.host, this.options.hostBacklog(job.host), site);
+    const slots = this.options.hostSlots(job.host);
+    queue = new HostQueue(job.host, slots, backlogPerSlot * slots, site);
     this.hosts.set(job.host, queue);
     return queue;
   }
@@ -191,7 +247,7 @@ export class Scheduler {
   }
 
   private launch(job: ActiveJob, queue: HostQueue): void {
-    queue.live++;
+    this.count(queue, 1, 0);
     queue.site.live++;
     void this.options.execute(job).then(() => this.settle(queue));
   }
@@ -217,7 +273,7 @@ export class Scheduler {
   /** Starts a host's oldest parked job in a place of the window already counted (`live`). */
   private unpark(queue: HostQueue): void {
     this.parked--;
-    queue.live++;
+    this.count(queue, 1, 0);
     queue.site.live++;
     const kept = queue.inMemory.shift();
     if (kept) this.parkedInMemory--;
@@ -229,7 +285,7 @@ export class Scheduler {
   }
 
   private settle(queue: HostQueue): void {
-    queue.live--;
+    this.count(queue, -1, 0);
     const { site } = queue;
     site.live--;
     this.live--;
@@ -253,7 +309,7 @@ export class Scheduler {
 
   /**
    * A place in the window is free: a parked job of `site` takes it (its hosts in turn), else one
-   * of a starved site, else the input.
+   * of a starved site, else the input (see holdsInput).
    */
   private handOn(site: SiteQueue): void {
     let next = this.nextInTurn(site);
@@ -265,9 +321,10 @@ export class Scheduler {
     if (next) {
       this.live++;
       this.unpark(next);
-      return;
     }
-    this.roomWaiters.shift()?.();
+    // Also after a parked job took the place: there is one fewer, and the place's own host may
+    // have slots left that no live job can fill.
+    if (this.roomWaiters.length > 0 && !this.holdsInput) this.roomWaiters.shift()!();
     this.checkIdle();
   }
 

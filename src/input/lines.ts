@@ -2,34 +2,75 @@ import { LineSplitter } from '../utils/line-splitter.js';
 
 const CR = 0x0d;
 
+/**
+ * Most lines decoded before they are used. A chunk of input holds thousands of lines (a 256 KiB
+ * read of short URLs, some 6,000), and strings decoded all at once for the whole chunk wait for
+ * their turn long enough to outlive young-generation collections: copied, then promoted, they
+ * were a quarter of all that survived a collection in a run of 100,000 tiny files, and what makes
+ * the heap grow in such a run (docs/architecture.md, "Memory over a long run").
+ */
+export const BATCH_LINES = 128;
+
 export interface Line {
   text: string;
   /** 1-based line number in its source. */
   line: number;
 }
 
+/** Lines that arrived together; `chunkEnd` when they are the last of what has arrived so far. */
+export interface LineBatch {
+  lines: Line[];
+  chunkEnd: boolean;
+}
+
 /**
  * Lines of a byte stream as they arrive, so that a job can start before its input ends: every
- * chunk that arrives yields the complete lines in it (one await per chunk, not per line).
- * Splits on `\n` at the byte level (no decoder state to carry), drops a trailing `\r` and a
- * UTF-8 byte-order mark, and yields the last line even without a final newline.
+ * chunk that arrives yields the complete lines in it, in batches of at most `batchLines` (one
+ * await per batch, not per line), each decoded only when its batch is asked for. Splits on `\n`
+ * at the byte level (no decoder state to carry), drops a trailing `\r` and a UTF-8 byte-order
+ * mark, and yields the last line even without a final newline.
  */
-export async function* readLineBatches(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Line[]> {
+export async function* readLineBatches(chunks: AsyncIterable<Buffer | string>, batchLines = BATCH_LINES): AsyncGenerator<LineBatch> {
   const splitter = new LineSplitter();
   let line = 0;
-  let batch: Line[] = [];
+  // Where this chunk's lines lie in it (small integers, arrays reused from chunk to chunk), and
+  // the one line that began in an earlier chunk, joined in a buffer of its own.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let count = 0;
+  let joined: Buffer | undefined;
+  let bytes: Buffer;
   const visit = (buf: Buffer, start: number, end: number): void => {
-    batch.push({ text: decode(buf, start, end, line === 0), line: ++line });
+    if (buf !== bytes) {
+      joined = buf.subarray(start, end);
+      return;
+    }
+    starts[count] = start;
+    ends[count] = end;
+    count++;
   };
   for await (const chunk of chunks) {
-    splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, visit);
-    if (batch.length > 0) {
-      yield batch;
-      batch = [];
+    bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    count = 0;
+    splitter.push(bytes, visit);
+    let batch: Line[] = [];
+    if (joined) {
+      batch.push({ text: decode(joined, 0, joined.length, line === 0), line: ++line });
+      joined = undefined;
     }
+    // The chunk stays valid until the next one is asked for (utils/read-chunks.ts), which is
+    // after its last batch.
+    for (let i = 0; i < count; i++) {
+      if (batch.length === batchLines) {
+        yield { lines: batch, chunkEnd: false };
+        batch = [];
+      }
+      batch.push({ text: decode(bytes, starts[i]!, ends[i]!, line === 0), line: ++line });
+    }
+    if (batch.length > 0) yield { lines: batch, chunkEnd: true };
   }
   const { rest } = splitter;
-  if (rest) yield [{ text: decode(rest, 0, rest.length, line === 0), line: ++line }];
+  if (rest) yield { lines: [{ text: decode(rest, 0, rest.length, line === 0), line: ++line }], chunkEnd: true };
 }
 
 function decode(buf: Buffer, start: number, end: number, first: boolean): string {

@@ -344,16 +344,22 @@ export async function readJobAt(handle: FileHandle, offset: number): Promise<Job
  * jobs of one host reads most of them back).
  */
 function readLineAt(handle: FileHandle, offset: number): string {
-  let length = 4096;
   for (;;) {
-    const buf = Buffer.allocUnsafe(length);
-    const bytesRead = readSync(handle.fd, buf, 0, length, offset);
-    const nl = buf.subarray(0, bytesRead).indexOf(NEWLINE);
-    if (nl !== -1) return buf.toString('utf8', 0, nl);
-    if (bytesRead < length) throw new Error(`line at offset ${offset} is incomplete`);
-    length *= 4;
+    const buf = lineBuffer;
+    const bytesRead = readSync(handle.fd, buf, 0, buf.length, offset);
+    const nl = buf.indexOf(NEWLINE);
+    // Bytes past bytesRead are an earlier line's.
+    if (nl !== -1 && nl < bytesRead) return buf.toString('utf8', 0, nl);
+    if (bytesRead < buf.length) throw new Error(`line at offset ${offset} is incomplete`);
+    lineBuffer = Buffer.allocUnsafeSlow(buf.length * 4);
   }
 }
+
+/**
+ * One buffer for every line read back (each is decoded before the next read): a fresh 4 KiB per
+ * parked job read back was memory outside V8's heap, freed only by a full collection.
+ */
+let lineBuffer = Buffer.allocUnsafeSlow(4096);
 
 export async function openForReading(path: string): Promise<FileHandle> {
   return open(path, 'r');

@@ -4,7 +4,7 @@ import { readLineBatches, type Line } from '../../src/input/lines.js';
 
 async function collect(chunks: Array<Buffer | string>): Promise<Line[]> {
   const out: Line[] = [];
-  for await (const batch of readLineBatches(Readable.from(chunks))) out.push(...batch);
+  for await (const { lines } of readLineBatches(Readable.from(chunks))) out.push(...lines);
   return out;
 }
 
@@ -116,9 +116,34 @@ describe('readLineBatches', () => {
     }
     const batches = readLineBatches(Readable.from(source()));
     const first = await batches.next();
-    expect(first.value).toEqual([{ text: 'first', line: 1 }]);
+    expect(first.value).toEqual({ lines: [{ text: 'first', line: 1 }], chunkEnd: true });
     release();
-    expect((await batches.next()).value).toEqual([{ text: 'second', line: 2 }]);
+    expect((await batches.next()).value).toEqual({ lines: [{ text: 'second', line: 2 }], chunkEnd: true });
     expect((await batches.next()).done).toBe(true);
+  });
+
+  it('hands a chunk out in batches of at most batchLines, decoding each batch only when it is asked for', async () => {
+    // A joined line first (begun in the chunk before), then seven lines of the second chunk.
+    const chunks = [b('zero\nhttp://a/'), b('0\nu1\nu2\nu3\nu4\nu5\nu6\nu7\n')];
+    const batches = readLineBatches(Readable.from(chunks), 3);
+    const seen: Array<{ texts: string[]; chunkEnd: boolean }> = [];
+    for await (const { lines, chunkEnd } of batches) seen.push({ texts: lines.map((l) => `${l.line}:${l.text}`), chunkEnd });
+    expect(seen).toEqual([
+      { texts: ['1:zero'], chunkEnd: true },
+      { texts: ['2:http://a/0', '3:u1', '4:u2'], chunkEnd: false },
+      { texts: ['5:u3', '6:u4', '7:u5'], chunkEnd: false },
+      { texts: ['8:u6', '9:u7'], chunkEnd: true },
+    ]);
+  });
+
+  it('decodes a batch from the chunk as it is when the batch is asked for', async () => {
+    // A reader that reuses its buffer would overwrite lines decoded late; this one changes the
+    // chunk after the first batch is out, and the second batch must show the change, which
+    // proves lines are not decoded ahead of their batch.
+    const chunk = b('a1\na2\na3\na4\n');
+    const batches = readLineBatches(Readable.from([chunk]), 2);
+    expect((await batches.next()).value).toEqual({ lines: [{ text: 'a1', line: 1 }, { text: 'a2', line: 2 }], chunkEnd: false });
+    chunk.write('b', 6);
+    expect((await batches.next()).value).toEqual({ lines: [{ text: 'b3', line: 3 }, { text: 'a4', line: 4 }], chunkEnd: true });
   });
 });

@@ -32,7 +32,7 @@ describe('readChunks', () => {
       const lines = Array.from({ length: 50 }, (_, i) => `https://example.com/${'x'.repeat(i % 13)}/${i}.bin`);
       await writeFile(path, `${lines.join('\n')}\n`);
       const read: string[] = [];
-      for await (const batch of readLineBatches(readChunks(path, 7))) read.push(...batch.map((l) => l.text));
+      for await (const { lines: batch } of readLineBatches(readChunks(path, 7))) read.push(...batch.map((l) => l.text));
       expect(read).toEqual(lines);
     });
   });

@@ -109,6 +109,20 @@ describe('readJoblog', () => {
     }
   });
 
+  it('readJobAt reads back lines longer than its buffer, and short ones after them, in any order', async () => {
+    const long = job(2, `https://example.com/${'x'.repeat(20_000)}`);
+    // A last line cut short: no newline of its own, while the buffer still holds those of the
+    // lines read before it, past what this read returns.
+    const offsets = await writeLog([job(1), long, job(3), '{"t":"job","seq":4,"url":"https://ex']);
+    const handle = await openForReading(log);
+    try {
+      for (const i of [0, 1, 2, 1, 0, 2, 1]) expect(await readJobAt(handle, offsets[i]!)).toEqual(i === 1 ? long : job(i + 1));
+      await expect(readJobAt(handle, offsets[3]!)).rejects.toThrow(/incomplete/);
+    } finally {
+      await handle.close();
+    }
+  });
+
   describe('later records win', () => {
     it('fail (final) then done: done', async () => {
       await writeLog([job(1), fail(1, true), done(1, 50)]);

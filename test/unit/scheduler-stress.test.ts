@@ -26,7 +26,9 @@ interface Internals {
   away: number;
   parked: number;
   parkedInMemory: number;
-  hosts: Map<string, unknown>;
+  /** Slots of the run the live jobs can fill. */
+  filled: number;
+  hosts: Map<string, { live: number; away: number; slots: number; site: { key: string; slots: number } }>;
   sites: Map<string, unknown>;
 }
 
@@ -59,6 +61,10 @@ async function run(seed: number, maxAway: number, withStop: boolean, parkedInMem
   const hostBacklog = new Map(HOSTS.map((host) => [host, 1 + Math.floor(rand() * 3)]));
   const siteBacklog = new Map(SITES.map((site) => [site, 1 + Math.floor(rand() * 4)]));
   const window = 1 + Math.floor(rand() * 5);
+  // The run's download slots: few enough, often, that the live jobs fill them all and the input
+  // waits once parked jobs reach their budget.
+  const slots = rand() < 0.2 ? Infinity : 1 + Math.floor(rand() * 6);
+  const readAhead = Math.floor(rand() * 4);
 
   const byOffset = new Map<number, ActiveJob>();
   const unreadable = new Set<number>();
@@ -97,9 +103,13 @@ async function run(seed: number, maxAway: number, withStop: boolean, parkedInMem
 
   const scheduler = new Scheduler({
     window,
-    hostBacklog: (host) => hostBacklog.get(host)!,
-    siteBacklog: (site) => siteBacklog.get(site)!,
+    // One backlog place a slot: the backlogs drawn above are the slots too.
+    hostSlots: (host) => hostBacklog.get(host)!,
+    siteSlots: (site) => siteBacklog.get(site)!,
+    slots,
+    backlogPerSlot: 1,
     parkedInMemory,
+    readAhead,
     maxAway,
     async execute(job) {
       const seq = job.record.seq;
@@ -187,6 +197,16 @@ async function run(seed: number, maxAway: number, withStop: boolean, parkedInMem
     expect(windowOver, `${where}: window over by more than its jobs back from away`).toBeLessThanOrEqual(backCount + endedBack.size);
     // Every running job holds a place in the window (a job being reloaded holds one too).
     expect(internals.live, `${where}: live counter`).toBeGreaterThanOrEqual(running.size);
+    // What the live jobs can fill, kept as they come and go, is what their hosts' and sites'
+    // counts give: a count that drifted would hold the input back for good, or never.
+    const bySite = new Map<string, { sum: number; slots: number }>();
+    for (const queue of internals.hosts.values()) {
+      const site = bySite.get(queue.site.key) ?? { sum: 0, slots: queue.site.slots };
+      site.sum += Math.min(queue.live - queue.away, queue.slots);
+      bySite.set(queue.site.key, site);
+    }
+    const filled = [...bySite.values()].reduce((sum, site) => sum + Math.min(site.sum, site.slots), 0);
+    expect(internals.filled, `${where}: slots filled`).toBe(filled);
   }
 
   let seq = 0;
@@ -261,11 +281,12 @@ async function run(seed: number, maxAway: number, withStop: boolean, parkedInMem
       away: internals.away,
       parked: internals.parked,
       parkedInMemory: internals.parkedInMemory,
+      filled: internals.filled,
       hosts: [...internals.hosts.keys()],
       sites: [...internals.sites.keys()],
       running: running.size,
     };
-    const empty = { live: 0, away: 0, parked: 0, parkedInMemory: 0, hosts: [], sites: [], running: 0 };
+    const empty = { live: 0, away: 0, parked: 0, parkedInMemory: 0, filled: 0, hosts: [], sites: [], running: 0 };
     expect(left, 'left counted or parked').toEqual(empty);
   }
   expect(idle, 'idle() resolved').toBe(true);

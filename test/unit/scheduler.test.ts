@@ -30,7 +30,7 @@ function watch(promise: Promise<unknown> | undefined): { settled: boolean } {
  * A scheduler whose jobs run until the test finishes them. Jobs are made with `job(seq, host)`;
  * `reload` finds them again by offset, as the joblog would.
  */
-function harness(window: number, hostBacklog: number, parkedInMemory = 0, siteBacklog = Infinity, maxAway = 0) {
+function harness(window: number, hostBacklog: number, parkedInMemory = 0, siteBacklog = Infinity, maxAway = 0, slots = Infinity) {
   const byOffset = new Map<number, ActiveJob>();
   const gates = new Map<number, ReturnType<typeof deferred>>();
   const running = new Set<number>();
@@ -41,9 +41,13 @@ function harness(window: number, hostBacklog: number, parkedInMemory = 0, siteBa
 
   const options: SchedulerOptions = {
     window,
-    hostBacklog: () => hostBacklog,
-    siteBacklog: () => siteBacklog,
+    // One backlog place a slot: a host's backlog is its slots too.
+    hostSlots: () => hostBacklog,
+    siteSlots: () => siteBacklog,
+    slots,
+    backlogPerSlot: 1,
     parkedInMemory,
+    readAhead: parkedInMemory,
     maxAway,
     async execute(job) {
       const seq = job.record.seq;
@@ -174,6 +178,45 @@ describe('Scheduler', () => {
     expect(h.executed).toEqual([1, 2, 3]);
     expect(h.reloads).toEqual([[3, 3007]]); // job 3 was over the budget: read back
     h.finish(3);
+    await h.scheduler.idle();
+  });
+
+  it('stops reading on once readAhead jobs are parked while the live jobs fill every slot', async () => {
+    // Two hosts of two slots each fill the run's four: a job read on could only be parked.
+    const h = harness(10, 2, 1, Infinity, 0, 4);
+    for (const [seq, host] of [[1, 'a.test'], [2, 'a.test'], [3, 'b.test'], [4, 'b.test'], [5, 'a.test']] as const) {
+      expect(h.scheduler.submit(h.job(seq, host)), `job ${seq} admitted at once`).toBeUndefined();
+    }
+    await drain();
+    expect(h.executed).toEqual([1, 2, 3, 4]); // job 5 parked, whole: the budget is taken
+    const sixth = watch(h.scheduler.submit(h.job(6, 'b.test')));
+    await drain();
+    expect(sixth.settled).toBe(false); // the window has room, but job 6 would only be parked
+    // Job 1 ends: job 5 takes its place, no job is parked any more, the input reads on.
+    expect(await h.end(1)).toEqual([2, 3, 4, 5]);
+    expect(sixth.settled).toBe(true);
+    expect(h.executed).toEqual([1, 2, 3, 4, 5]); // job 6 is parked behind b.test's two
+    expect(h.reloads).toEqual([]); // and kept whole, in the budget job 5 gave back
+    for (const seq of [2, 3, 4, 5]) h.finish(seq);
+    await drain();
+    h.finish(6);
+    await h.scheduler.idle();
+    expect(h.reloads).toEqual([]);
+  });
+
+  it('reads on past readAhead parked jobs while the live jobs leave a slot unfilled', async () => {
+    // One host of two slots in a run of four: two slots wait for jobs of other hosts.
+    const h = harness(10, 2, 1, Infinity, 0, 4);
+    for (const seq of [1, 2, 3, 4]) expect(h.scheduler.submit(h.job(seq, 'a.test')), `job ${seq} admitted at once`).toBeUndefined();
+    // Jobs 3 and 4 parked (4 as numbers, over the budget), and the input read on to job 5.
+    expect(h.scheduler.submit(h.job(5, 'c.test'))).toBeUndefined();
+    await drain();
+    expect(h.executed).toEqual([1, 2, 5]);
+    for (const seq of [1, 2]) h.finish(seq);
+    await drain();
+    expect(h.executed).toEqual([1, 2, 5, 3, 4]);
+    expect(h.reloads).toEqual([[4, 4007]]);
+    for (const seq of [3, 4, 5]) h.finish(seq);
     await h.scheduler.idle();
   });
 
