@@ -157,10 +157,9 @@ export class Scheduler {
    * Whether the input waits: the window is full, or `readAhead` jobs are parked and the live jobs
    * can fill every download slot of the run. Reading on past parked jobs is how other hosts get
    * work while one host is saturated; slots that no live job can fill are the sign that they need
-   * it. Otherwise the jobs read on would only be parked: with a few hosts of about equal speed,
-   * each one's completions read on until a job of its own comes, parking the others' on the way,
-   * and the parked jobs of 100,000 tiny files from four hosts grew to 1,000-4,000, were kept long
-   * enough to be promoted, and made the heap grow (docs/architecture.md). Counted, not asked of
+   * it. Otherwise the jobs read on would only be parked: under dl's default limits, a list of
+   * four hosts of one site was read to its end, all 100,000 jobs parked at once (10,000 of them
+   * whole, 150 MB at the peak against 110 MB now, docs/architecture.md). Counted, not asked of
    * the limits: a slot is free for a moment after every transfer, and a job read back from the
    * joblog holds none while it is read.
    */
