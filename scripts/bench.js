@@ -20,8 +20,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const runsArg = args.indexOf('--runs');
 const config = quick
-  ? { small: 500, bigMiB: 16, scale: [100_000], tiny: [1_000, 10_000], runs: 1 }
-  : { small: 5000, bigMiB: 256, scale: [1_000_000, 10_000_000], tiny: [10_000, 100_000], runs: 5 };
+  ? { small: 500, bigMiB: 16, scale: [100_000], tiny: [1_000, 10_000], tinyRuns: 1, runs: 1 }
+  : { small: 5000, bigMiB: 256, scale: [1_000_000, 10_000_000], tiny: [10_000, 100_000], tinyRuns: 5, runs: 5 };
 if (runsArg !== -1) config.runs = Number(args[runsArg + 1]);
 const CONCURRENCY = 16;
 // Every tool runs without NODE_EXTRA_CA_CERTS: where a machine sets it (ours do), each Node
@@ -392,22 +392,27 @@ for (const jobs of config.scale) {
 scaleServer.close();
 
 // RSS flat over many tiny files: from four hosts, and from one (whose jobs do not fill the
-// admission window, so that most of them are parked while they wait).
+// admission window, so that most of them are parked while they wait). A peak depends on when
+// V8 happens to collect: one run of each varied by 20 MB, so the sizes alternate, run by run,
+// and medians are compared.
 const tinyRows = [];
 for (const hosts of [4, 1]) {
-  const rows = [];
-  for (const count of config.tiny) {
-    const name = `tiny-${hosts}h-${count}`;
-    const urls = writeUrls(`urls-${name}.txt`, Array.from({ length: count }, (_, i) => `${base(i % hosts)}/tiny/t${i}.txt`));
-    const dest = join(out, 'tiny');
-    rmSync(dest, { recursive: true, force: true });
-    mkdirSync(dest, { recursive: true });
-    const m = measure(process.execPath, [bin, '-q', '--workers', String(CONCURRENCY), '--per-host', String(CONCURRENCY / hosts), '--per-site', String(CONCURRENCY), '--joblog', join(out, `${name}.jsonl`), '-d', dest, urls], work);
-    rmSync(dest, { recursive: true, force: true });
-    rmSync(join(out, `${name}.jsonl`), { force: true });
-    rows.push({ hosts, count, ...m });
-    log(`  tiny ${count}, ${hosts} host(s): ${m.wall.toFixed(2)} s, ${m.rss.toFixed(0)} MB`);
+  const samples = config.tiny.map(() => []);
+  const urls = config.tiny.map((count) => writeUrls(`urls-tiny-${hosts}h-${count}.txt`, Array.from({ length: count }, (_, i) => `${base(i % hosts)}/tiny/t${i}.txt`)));
+  for (let run = 0; run < config.tinyRuns; run++) {
+    config.tiny.forEach((count, k) => {
+      const dest = join(out, 'tiny');
+      const joblog = join(out, `tiny-${hosts}h-${count}.jsonl`);
+      rmSync(dest, { recursive: true, force: true });
+      mkdirSync(dest, { recursive: true });
+      const m = measure(process.execPath, [bin, '-q', '--workers', String(CONCURRENCY), '--per-host', String(CONCURRENCY / hosts), '--per-site', String(CONCURRENCY), '--joblog', joblog, '-d', dest, urls[k]], work);
+      rmSync(dest, { recursive: true, force: true });
+      rmSync(joblog, { force: true });
+      samples[k].push(m);
+      log(`  run ${run + 1} tiny ${count}, ${hosts} host(s): ${m.wall.toFixed(2)} s, ${m.rss.toFixed(0)} MB`);
+    });
   }
+  const rows = config.tiny.map((count, k) => ({ hosts, count, wall: median(samples[k].map((m) => m.wall)), rss: median(samples[k].map((m) => m.rss)) }));
   tinyRows.push(...rows);
   target(`peak RSS ${config.tiny[1]} tiny files / ${config.tiny[0]}, ${hosts} host(s)`, rows[1].rss / rows[0].rss, 1.5, 'x');
 }
@@ -443,7 +448,7 @@ lines.push('## (c) Scale', '', '| jobs | resolve --dry-run (s / MB) | --status (
 for (const row of scaleRows) {
   lines.push(`| ${row.label} | ${row.resolve.wall.toFixed(2)} / ${row.resolve.rss.toFixed(0)} | ${row.status.wall.toFixed(2)} / ${row.status.rss.toFixed(0)} | ${row.resume.first.toFixed(2)} | ${row.resume.rss.toFixed(0)} |`);
 }
-lines.push('', '## Tiny files: memory stays flat', '', '| files | hosts | wall (s) | peak RSS (MB) |', '|---|---|---|---|');
+lines.push('', '## Tiny files: memory stays flat', '', `Medians of ${config.tinyRuns} run(s) of each size, the sizes taking turns run by run.`, '', '| files | hosts | wall (s) | peak RSS (MB) |', '|---|---|---|---|');
 for (const row of tinyRows) lines.push(`| ${row.count} | ${row.hosts} | ${row.wall.toFixed(2)} | ${row.rss.toFixed(0)} |`);
 lines.push('', '## The floor', '', '`floor` is not a peer but scripts/bench-floor.js: the least work a Node program does for the same fetches (keep-alive HTTP/1.1 over `net`, one reusable 1 MiB read buffer per connection, synchronous writes to `.part` and a rename; no joblog, retries, limits or error handling). `floor-threads` (scenario b only) is the same script with each host\'s connections in a worker thread of their own, as wget2 uses threads: a socket\'s reads and a file\'s writes then run on both cores. `floor-pipelined` (scenario a only) uses one connection per host and keeps 16 requests ahead of the responses on it (HTTP/1.1 pipelining), sending several in one socket write. `floor-native` (scenario a only, where it builds) is scripts/bench-floor-native.js: each URL handed to dl\'s native fetcher (native/fetcher.c), which makes the whole exchange and writes the file on a thread of its own, with nothing of dl around it: the engine\'s own cost. `floor-pump` (scenario b only, when it builds) is scripts/bench-floor-pump.js: each response head read in JavaScript, the rest of the body copied from the socket to `.part` by dl\'s native pump (native/pump.c) on a thread of its own, so no byte of it enters JavaScript, and nothing else of what dl does (docs/architecture.md). Where a floor misses a target, fetching in Node that way cannot meet it on this machine; dl\'s ratio to a floor is dl\'s own overhead, or the cost of doing it all in one thread, one request at a time.', '');
 for (const note of floorNotes) lines.push(`- ${note}`);
