@@ -2,7 +2,8 @@
 export { run, type RunOptions } from './run.js';
 export { failedUrls, status, type FailureGroup, type StatusReport } from './joblog/status.js';
 export type { DlEvent, EventListener, RunSummary } from './engine/events.js';
-export type { ActiveTransfer } from './engine/job-runner.js';
+export type { ActiveTransfer, ActiveTransfers } from './engine/job-runner.js';
+export { SlotArray } from './utils/slot-array.js';
 export type { RetryPolicy } from './engine/retry-policy.js';
 export * from './errors/errors.js';
 export type * from './joblog/records.js';

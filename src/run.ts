@@ -2,7 +2,7 @@ import { access, constants, mkdir, open } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createJobRunner, type ActiveTransfer, type Tally } from './engine/job-runner.js';
+import { createJobRunner, type ActiveTransfers, type Tally } from './engine/job-runner.js';
 import type { DlEvent, EventListener, RunSummary } from './engine/events.js';
 import { hostKeyOf } from './engine/host-key.js';
 import { activeJob, type ActiveJob } from './engine/job.js';
@@ -28,6 +28,7 @@ import { JOBLOG_VERSION, jobKey, now } from './joblog/records.js';
 import { repairTornTail } from './joblog/repair.js';
 import { JoblogWriter } from './joblog/writer.js';
 import { DEFAULTS, defaultJoblog } from './options.js';
+import { SlotArray } from './utils/slot-array.js';
 import { HashSet } from './utils/hash-set.js';
 import { onAbort } from './utils/on-abort.js';
 import { VERSION } from './version.js';
@@ -76,7 +77,7 @@ export interface RunOptions extends RunLimits {
   signal?: AbortSignal;
   onEvent?: EventListener;
   /** Filled with the transfers under way, for reporters that draw progress. */
-  active?: Map<number, ActiveTransfer>;
+  active?: ActiveTransfers;
 }
 
 /**
@@ -192,7 +193,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
           maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs,
         }),
       signal: controller.signal,
-      active: options.active ?? new Map(),
+      active: options.active ?? new SlotArray(),
       onFatal: stop,
       transfer: {
         dispatcher,

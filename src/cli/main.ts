@@ -3,8 +3,9 @@ import { CommanderError } from 'commander';
 import { DlError, JoblogError, JoblogLockedError, LocalError, UsageError } from '../errors/errors.js';
 import { defaultJoblog } from '../options.js';
 import { failedUrls, status } from '../joblog/status.js';
-import type { ActiveTransfer } from '../engine/job-runner.js';
+import type { ActiveTransfers } from '../engine/job-runner.js';
 import { renderStatus } from '../report/status-text.js';
+import { SlotArray } from '../utils/slot-array.js';
 import { EXIT, exitCodeFor, exitMeaning } from './exit-codes.js';
 import { createReporter, stderrLines } from './reporting.js';
 import { buildProgram, type CliOptions } from './program.js';
@@ -75,7 +76,7 @@ async function download(inputs: string[], options: CliOptions): Promise<number> 
   const onSigterm = onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
-  const active = new Map<number, ActiveTransfer>();
+  const active: ActiveTransfers = new SlotArray();
   // Loaded here, not at the top: --status, --help and --version need none of the HTTP stack.
   const { run } = await import('../run.js');
   const reporter = await createReporter(

@@ -1,4 +1,4 @@
-import type { ActiveTransfer } from '../engine/job-runner.js';
+import type { ActiveTransfers } from '../engine/job-runner.js';
 import { jsonReporter } from '../report/json.js';
 import { plainReporter } from '../report/plain.js';
 import { combine, type Reporter } from '../report/reporter.js';
@@ -28,7 +28,7 @@ export const stderrLines = lineTo(() => process.stderr);
  * Picks the renderers for a run: `--json` puts NDJSON on stdout; on stderr `--quiet` shows
  * problems only, a terminal gets bars, anything else plain lines.
  */
-export async function createReporter(choice: ReportingChoice, active: Map<number, ActiveTransfer>): Promise<Reporter> {
+export async function createReporter(choice: ReportingChoice, active: ActiveTransfers): Promise<Reporter> {
   const stats = new RunStats(active);
   const human = choice.quiet ? plainReporter(stderrLines, stats, { progressEveryMs: 0, summary: false }) : await talkative(choice, stats);
   return choice.json ? combine(jsonReporter(lineTo(() => process.stdout)), human) : human;

@@ -7,6 +7,7 @@ import type { Validator } from '../http/validator.js';
 import { now } from '../joblog/records.js';
 import type { JoblogWriter } from '../joblog/writer.js';
 import { redactUrl } from '../utils/redact-url.js';
+import type { SlotArray } from '../utils/slot-array.js';
 import type { EventListener } from './events.js';
 import type { ActiveJob } from './job.js';
 import type { Limits } from './limits.js';
@@ -36,6 +37,9 @@ export interface ActiveTransfer {
   progress: TransferProgress;
 }
 
+/** The transfers under way, for reporters to read; each job puts its own in and takes it out. */
+export type ActiveTransfers = SlotArray<ActiveTransfer>;
+
 export interface JobRunnerDeps {
   limits: Limits;
   writer: JoblogWriter;
@@ -46,7 +50,7 @@ export interface JobRunnerDeps {
   tally: Tally;
   signal: AbortSignal;
   /** Transfers under way, keyed by seq; reporters poll it for bytes and names. */
-  active: Map<number, ActiveTransfer>;
+  active: ActiveTransfers;
   /** Called with an error that no other job can get past either (disk full): the run stops. */
   onFatal(error: DlError): void;
 }
@@ -73,7 +77,7 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
         else {
           deps.emit({ type: 'start', seq, url, attempt });
           const progress: TransferProgress = { bytes: 0, total: undefined };
-          deps.active.set(seq, { seq, url, progress });
+          const slot = deps.active.add({ seq, url, progress });
           try {
             outcome = {
               result: await transfer(job, deps.transfer, progress, resume, ({ offset, validator }) => {
@@ -101,7 +105,7 @@ export function createJobRunner(deps: JobRunnerDeps): (job: ActiveJob) => Promis
               outcome = { error, decision, message: describe(error, progress.bytes) };
             }
           } finally {
-            deps.active.delete(seq);
+            deps.active.remove(slot);
           }
         }
       } finally {

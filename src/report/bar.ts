@@ -53,7 +53,8 @@ export function barReporter(stats: RunStats, options: BarOptions): Reporter {
 
   /** Keeps each transfer on the row it got, fills free rows with new ones, counts the rest. */
   function layoutRows(): void {
-    const active = stats.active;
+    const active = new Map<number, ActiveTransfer>();
+    for (const transfer of stats.active.values()) active.set(transfer.seq, transfer);
     for (const row of rows) if (row.seq !== undefined && !active.has(row.seq)) row.seq = undefined;
     const shown = new Set(rows.map((row) => row.seq));
     let hidden = 0;

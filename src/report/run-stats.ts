@@ -1,5 +1,5 @@
 import type { DlEvent, RunSummary } from '../engine/events.js';
-import type { ActiveTransfer } from '../engine/job-runner.js';
+import type { ActiveTransfers } from '../engine/job-runner.js';
 
 /** How far back speed and ETA look. */
 const WINDOW_MS = 5000;
@@ -23,7 +23,7 @@ export class RunStats {
   private readonly samples: Array<{ at: number; bytes: number; finished: number }> = [];
 
   constructor(
-    readonly active: ReadonlyMap<number, ActiveTransfer>,
+    readonly active: ActiveTransfers,
     private readonly clock: () => number = () => performance.now(),
   ) {}
 

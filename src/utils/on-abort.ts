@@ -1,14 +1,7 @@
-/**
- * What waits for one signal's abort. Callbacks sit in array slots that are cleared when let go
- * and used again, not in a Set: a Set or Map that entries keep entering and leaving holds on to
- * entries it has let go of, for the young-generation collector (measured: a Set of 16 with a
- * callback in and out per step kept three quarters of what the callbacks held alive past a
- * collection; cleared array slots kept 3%).
- */
-interface Waiters {
-  slots: Array<(() => void) | undefined>;
-  free: number[];
-}
+import { SlotArray } from './slot-array.js';
+
+/** What waits for one signal's abort: in slots used again, not a Set (see utils/slot-array.ts). */
+type Waiters = SlotArray<() => void>;
 
 const waiting = new WeakMap<AbortSignal, Waiters>();
 
@@ -30,14 +23,14 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
   }
   let waiters = waiting.get(signal);
   if (!waiters) {
-    const all: Waiters = { slots: [], free: [] };
+    const all: Waiters = new SlotArray();
     waiters = all;
     waiting.set(signal, all);
     signal.addEventListener('abort', () => {
       waiting.delete(signal);
-      for (const call of all.slots) {
+      for (const call of all.values()) {
         try {
-          call?.();
+          call();
         } catch (error) {
           // One waiter's failure must not keep the others from hearing of the abort.
           queueMicrotask(() => {
@@ -47,16 +40,14 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
       }
     }, { once: true });
   }
-  const { slots, free } = waiters;
-  const at = free.length > 0 ? free.pop()! : slots.push(undefined) - 1;
-  slots[at] = callback;
+  const all = waiters;
+  const at = all.add(callback);
   let holding = true;
   return () => {
     // Once only: a slot given back twice would be handed to two waiters.
     if (!holding) return;
     holding = false;
-    slots[at] = undefined;
-    free.push(at);
+    all.remove(at);
   };
 }
 
