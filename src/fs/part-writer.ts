@@ -6,6 +6,7 @@ import type { Validator } from '../http/validator.js';
 import type { ResponseBody } from '../http/exchange.js';
 import { giveBack } from '../http/h1/read-buffer.js';
 import { loadLater } from '../utils/load-later.js';
+import { SlotArray } from '../utils/slot-array.js';
 import { PartFile } from './part-file.js';
 
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
@@ -209,12 +210,18 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
     // big would outgrow memory anyway (in its file from the first piece on, it goes to the pump at
     // that piece rather than after 256 KiB in memory, 2-5 ms sooner).
     const atOnce = target.from > 0 || (target.total !== undefined && target.total - target.from >= PUMP_BYTES);
-    if (!atOnce) holdInMemory(sweep);
+    // Its slot among the bodies in memory, until it leaves them (once: a slot is used again).
+    let held = atOnce ? -1 : holdInMemory(sweep);
+    const leaveMemory = (): void => {
+      if (held === -1) return;
+      inMemory.remove(held);
+      held = -1;
+    };
 
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
-      inMemory.delete(sweep);
+      leaveMemory();
       body.discard();
       const keep = (): void => reject(error);
       // The .part is closed (and holds what it holds) before the caller goes on.
@@ -225,7 +232,7 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
     /** From memory to `.part` (created anew, or opened to append, before its version is recorded). */
     const toFile = (): void => {
       if (file || settled) return;
-      inMemory.delete(sweep);
+      leaveMemory();
       let fd: number;
       try {
         fd = target.from > 0 ? openToContinue(target.part) : openFresh(target.part);
@@ -266,7 +273,7 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
       end() {
         pumped();
         if (settled) return;
-        inMemory.delete(sweep);
+        leaveMemory();
         const { total } = target;
         if (total !== undefined && progress.bytes !== total) return fail(new BodyLengthError(progress.bytes, total));
         if (file) {
@@ -336,20 +343,21 @@ interface InMemory {
  * check. (A sweep every MEMORY_MS for bodies older than MEMORY_MS let one lose the race with the
  * timer's granularity and wait until the next sweep, 200 ms in all.)
  */
-const inMemory = new Set<InMemory>();
+const inMemory = new SlotArray<InMemory>();
 let sweeper: NodeJS.Timeout | undefined;
 const SWEEP_MS = MEMORY_MS / 2;
 
-function holdInMemory(body: InMemory): void {
-  inMemory.add(body);
+function holdInMemory(body: InMemory): number {
+  const slot = inMemory.add(body);
   sweeper ??= setInterval(() => {
     const due = performance.now() - SWEEP_MS;
-    for (const held of inMemory) if (held.since <= due) held.toFile();
+    for (const held of inMemory.values()) if (held.since <= due) held.toFile();
     if (inMemory.size === 0) {
       clearInterval(sweeper);
       sweeper = undefined;
     }
   }, SWEEP_MS).unref();
+  return slot;
 }
 
 /**
