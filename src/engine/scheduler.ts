@@ -183,6 +183,15 @@ export class Scheduler {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
     this.admit(job);
+    // A resumed run with new input has two readers (its pending jobs, its input): one woken for a
+    // place, whose job was only parked, passes the wake on, or the other would sleep while a
+    // slot waits for a job of its (found by review).
+    this.wakeInput();
+  }
+
+  /** Wakes a reader waiting to submit, if the input may go on. */
+  private wakeInput(): void {
+    if (this.roomWaiters.length > 0 && !this.holdsInput) this.roomWaiters.shift()!();
   }
 
   private admit(job: ActiveJob): void {
@@ -323,7 +332,7 @@ export class Scheduler {
     }
     // Also after a parked job took the place: there is one fewer, and the place's own host may
     // have slots left that no live job can fill.
-    if (this.roomWaiters.length > 0 && !this.holdsInput) this.roomWaiters.shift()!();
+    this.wakeInput();
     this.checkIdle();
   }
 

@@ -344,14 +344,13 @@ export async function readJobAt(handle: FileHandle, offset: number): Promise<Job
  * jobs of one host reads most of them back).
  */
 function readLineAt(handle: FileHandle, offset: number): string {
-  for (;;) {
-    const buf = lineBuffer;
+  for (let buf = LINE_BUFFER; ; buf = Buffer.allocUnsafeSlow(buf.length * 4)) {
     const bytesRead = readSync(handle.fd, buf, 0, buf.length, offset);
     const nl = buf.indexOf(NEWLINE);
     // Bytes past bytesRead are an earlier line's.
     if (nl !== -1 && nl < bytesRead) return buf.toString('utf8', 0, nl);
     if (bytesRead < buf.length) throw new Error(`line at offset ${offset} is incomplete`);
-    lineBuffer = Buffer.allocUnsafeSlow(buf.length * 4);
+    // A longer line: a bigger buffer for it alone, not kept for the short lines after it.
   }
 }
 
@@ -359,7 +358,7 @@ function readLineAt(handle: FileHandle, offset: number): string {
  * One buffer for every line read back (each is decoded before the next read): a fresh 4 KiB per
  * parked job read back was memory outside V8's heap, freed only by a full collection.
  */
-let lineBuffer = Buffer.allocUnsafeSlow(4096);
+const LINE_BUFFER = Buffer.allocUnsafeSlow(4096);
 
 export async function openForReading(path: string): Promise<FileHandle> {
   return open(path, 'r');

@@ -22,6 +22,7 @@ export class SlotArray<T> {
 
   /** Lets go of what slot `at` holds; once only (a slot given back twice would be handed out twice). */
   remove(at: number): void {
+    if (this.slots[at] === undefined) throw new Error(`slot ${at} is not held`);
     this.slots[at] = undefined;
     this.free.push(at);
     this.count--;

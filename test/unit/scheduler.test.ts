@@ -220,6 +220,29 @@ describe('Scheduler', () => {
     await h.scheduler.idle();
   });
 
+  it('passes a wake on between two submitters: one whose job was only parked does not leave the other asleep', async () => {
+    // A resumed run with new input submits from two readers. Hosts of one slot, two in the run.
+    const h = harness(10, 1, 1, 10, 0, 2);
+    expect(h.scheduler.submit(h.job(1, 'a.test'))).toBeUndefined();
+    expect(h.scheduler.submit(h.job(2, 'a.test'))).toBeUndefined(); // parked: readAhead reached
+    expect(h.scheduler.submit(h.job(3, 'b.test'))).toBeUndefined(); // both slots filled: input held
+    const resumed = watch(h.scheduler.submit(h.job(4, 'a.test'))); // the first reader waits
+    const input = watch(h.scheduler.submit(h.job(5, 'c.test'))); // and so does the second
+    await drain();
+    expect([resumed.settled, input.settled]).toEqual([false, false]);
+    // b.test's job ends: a slot is free. The first reader is woken, and its job is only parked.
+    expect(await h.end(3)).toEqual([1, 5]); // the second was woken in turn: c.test's job runs
+    expect([resumed.settled, input.settled]).toEqual([true, true]);
+    h.finish(1);
+    await drain();
+    h.finish(2);
+    await drain();
+    h.finish(4);
+    h.finish(5);
+    await h.scheduler.idle();
+    expect(h.executed).toEqual([1, 3, 5, 2, 4]);
+  });
+
   it("keeps a host's parked jobs in order when some were kept whole and some as numbers", async () => {
     const h = harness(10, 1, 1);
     await h.scheduler.submit(h.job(1, 'a.test'));

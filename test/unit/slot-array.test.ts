@@ -16,6 +16,14 @@ describe('SlotArray', () => {
     expect(items.size).toBe(1);
   });
 
+  it('refuses to let go of a slot twice, which would hand it out to two', () => {
+    const items = new SlotArray<string>();
+    const a = items.add('a');
+    items.remove(a);
+    expect(() => items.remove(a)).toThrow(/not held/);
+    expect(items.size).toBe(0);
+  });
+
   it('uses a freed slot again before it grows', () => {
     const items = new SlotArray<number>();
     const first = items.add(1);
