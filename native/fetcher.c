@@ -31,6 +31,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <node_api.h>
+#include "napi-args.h"
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -694,10 +695,9 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_typedarray_type type;
   size_t length = 0;
-  void *data = NULL;
-  if (argc < 2 || napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array) {
+  double *data = NULL;
+  if (argc < 2 || !float64_array_arg(env, argv[1], 0, &data, &length)) {
     napi_throw_type_error(env, NULL, "start(callback, progress: Float64Array)");
     return NULL;
   }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include "napi-args.h"
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -176,16 +177,15 @@ static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6], name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_typedarray_type type;
   size_t count = 0;
-  void *data = NULL;
+  double *data = NULL;
   int socket_fd, file_fd;
   int64_t length;
   double silence_ms;
   napi_valuetype callback_type;
   if (argc < 6 || napi_get_value_int32(env, argv[0], &socket_fd) != napi_ok || napi_get_value_int32(env, argv[1], &file_fd) != napi_ok ||
       napi_get_value_int64(env, argv[2], &length) != napi_ok || napi_get_value_double(env, argv[3], &silence_ms) != napi_ok ||
-      napi_get_typedarray_info(env, argv[4], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_float64_array || count < 2 ||
+      !float64_array_arg(env, argv[4], 2, &data, &count) ||
       napi_typeof(env, argv[5], &callback_type) != napi_ok || callback_type != napi_function) {
     napi_throw_type_error(env, NULL, "pump(socketFd, fileFd, length, silenceMs, Float64Array(2), callback)");
     return NULL;

@@ -135,7 +135,6 @@ export class Scheduler {
     const { site } = queue;
     this.away++;
     site.away++;
-    site.live--;
     this.count(queue, 0, 1);
     // Lent only while the window is not over without it (see settle).
     if (!this.stopped && !this.full) this.handOn(site);
@@ -144,7 +143,6 @@ export class Scheduler {
     } finally {
       this.away--;
       site.away--;
-      site.live++;
       this.count(queue, 0, -1);
     }
   }
@@ -167,13 +165,17 @@ export class Scheduler {
     return this.full || (this.parked >= this.options.readAhead && this.filled >= this.options.slots);
   }
 
-  /** Changes a host's live jobs, or those of them that wait out a delay, and what they fill. */
+  /**
+   * Changes a host's live jobs, or those of them that wait out a delay: its site's live jobs
+   * (those not away) and the slots they all fill follow.
+   */
   private count(queue: HostQueue, live: number, away: number): void {
     const { site } = queue;
     const hostBefore = queue.fills;
     const siteBefore = site.fills;
     queue.live += live;
     queue.away += away;
+    site.live += live - away;
     site.filled += queue.fills - hostBefore;
     this.filled += site.fills - siteBefore;
   }
@@ -256,7 +258,6 @@ export class Scheduler {
 
   private launch(job: ActiveJob, queue: HostQueue): void {
     this.count(queue, 1, 0);
-    queue.site.live++;
     void this.options.execute(job).then(() => this.settle(queue));
   }
 
@@ -282,7 +283,6 @@ export class Scheduler {
   private unpark(queue: HostQueue): void {
     this.parked--;
     this.count(queue, 1, 0);
-    queue.site.live++;
     const kept = queue.inMemory.shift();
     if (kept) this.parkedInMemory--;
     if (queue.hasParked && queue.live < queue.backlog) this.takeTurn(queue);
@@ -295,7 +295,6 @@ export class Scheduler {
   private settle(queue: HostQueue): void {
     this.count(queue, -1, 0);
     const { site } = queue;
-    site.live--;
     this.live--;
     // Dropped when idle, even while another host of its site takes over its place.
     if (queue.live === 0 && !queue.hasParked && this.hosts.get(queue.key) === queue) {

@@ -141,7 +141,8 @@ export async function transfer(
       out = job.claimed.out;
       finalPath = resolveInside(ctx.destdir, out);
     }
-    await makeFolderFor(ctx, out, finalPath);
+    const folder = makeFolderFor(ctx, out, finalPath);
+    if (folder) await folder;
     const written = await writeBody(body, {
       part,
       final: finalPath,

@@ -1,9 +1,7 @@
 import { SlotArray } from './slot-array.js';
 
-/** What waits for one signal's abort: in slots used again, not a Set (see utils/slot-array.ts). */
-type Waiters = SlotArray<() => void>;
-
-const waiting = new WeakMap<AbortSignal, Waiters>();
+/** What waits for each signal's abort: in slots used again, not a Set (see utils/slot-array.ts). */
+const waiting = new WeakMap<AbortSignal, SlotArray<() => void>>();
 
 /**
  * Calls `callback` once when `signal` aborts (at once when it already has); the function returned
@@ -21,12 +19,24 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
     callback();
     return noop;
   }
-  let waiters = waiting.get(signal);
-  if (!waiters) {
-    const all: Waiters = new SlotArray();
-    waiters = all;
-    waiting.set(signal, all);
-    signal.addEventListener('abort', () => {
+  const waiters = waiting.get(signal) ?? listen(signal);
+  const at = waiters.add(callback);
+  let holding = true;
+  return () => {
+    // Once only: a slot given back twice would be handed to two waiters.
+    if (!holding) return;
+    holding = false;
+    waiters.remove(at);
+  };
+}
+
+/** The signal's one listener, which calls every waiter. */
+function listen(signal: AbortSignal): SlotArray<() => void> {
+  const all = new SlotArray<() => void>();
+  waiting.set(signal, all);
+  signal.addEventListener(
+    'abort',
+    () => {
       waiting.delete(signal);
       for (const call of all.values()) {
         try {
@@ -38,17 +48,10 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
           });
         }
       }
-    }, { once: true });
-  }
-  const all = waiters;
-  const at = all.add(callback);
-  let holding = true;
-  return () => {
-    // Once only: a slot given back twice would be handed to two waiters.
-    if (!holding) return;
-    holding = false;
-    all.remove(at);
-  };
+    },
+    { once: true },
+  );
+  return all;
 }
 
 function noop(): void {}

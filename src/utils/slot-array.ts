@@ -10,13 +10,11 @@
 export class SlotArray<T> {
   private readonly slots: Array<T | undefined> = [];
   private readonly free: number[] = [];
-  private count = 0;
 
   /** Puts `item` in a free slot; the slot's number lets it go again (remove). */
   add(item: T): number {
     const at = this.free.length > 0 ? this.free.pop()! : this.slots.push(undefined) - 1;
     this.slots[at] = item;
-    this.count++;
     return at;
   }
 
@@ -25,11 +23,10 @@ export class SlotArray<T> {
     if (this.slots[at] === undefined) throw new Error(`slot ${at} is not held`);
     this.slots[at] = undefined;
     this.free.push(at);
-    this.count--;
   }
 
   get size(): number {
-    return this.count;
+    return this.slots.length - this.free.length;
   }
 
   /** What the slots hold, in slot order (not the order of adding). */
