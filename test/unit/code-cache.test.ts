@@ -7,7 +7,7 @@ import { withTempDir } from '../helpers/cli.js';
 // Built by the global setup. Each load runs in a process of its own: within one process, V8
 // reuses what it compiled for a source it has seen, whatever the cache holds.
 // The CommonJS build of the loader, which bin/dl.cjs runs.
-const codeCache = resolve('dist/cli/code-cache.cjs');
+const codeCache = resolve('dist/cli/start-up.cjs');
 
 interface Loaded {
   fromCache: boolean;

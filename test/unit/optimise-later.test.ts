@@ -1,0 +1,94 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { withTempDir } from '../helpers/cli.js';
+
+// The CommonJS build bin/dl.cjs runs (built by the global setup). Each check runs in a Node
+// process of its own: the flags it sets are the process's.
+const startUp = resolve('dist/cli/start-up.cjs');
+/** Where the budget's default is known and optimiseLater changes it (see the module). */
+const applies = process.versions.v8.startsWith('11.3.');
+
+function inNode(script: string, flags: string[] = []): unknown {
+  return JSON.parse(execFileSync(process.execPath, [...flags, '-e', `const { optimiseLater, requireWithCodeCache } = require(${JSON.stringify(startUp)});\n${script}`], { encoding: 'utf8' }));
+}
+
+/**
+ * How many calls a fresh function takes, at each stage, before V8 marks it for TurboFan (or has
+ * it optimised already): a count of bytecode run, not of time, so the same on a busy machine.
+ */
+function callsToOptimise(): { before: number; held: number; after: number } {
+  return inNode(
+    `
+    // Optimised, marked for it, or being compiled (V8's OptimizationStatus bits 4, 8, 9 and 10).
+    const ON_ITS_WAY = (1 << 4) | (1 << 8) | (1 << 9) | (1 << 10);
+    let made = 0;
+    function callsUntilMarked() {
+      // A source of its own each time: the same source would share what V8 compiled for it.
+      const f = new Function('x', 'return (x * 3 + (x >> 1)) ^ (x & ' + ++made + ');');
+      for (let calls = 1; calls < 50_000_000; calls++) {
+        f(calls);
+        if (calls % 64 === 0 && (%GetOptimizationStatus(f) & ON_ITS_WAY)) return calls;
+      }
+      return Infinity;
+    }
+    const before = callsUntilMarked();
+    const later = optimiseLater(60_000);
+    const held = callsUntilMarked();
+    later.optimiseNow();
+    const after = callsUntilMarked();
+    console.log(JSON.stringify({ before, held, after }));`,
+    ['--allow-natives-syntax'],
+  ) as { before: number; held: number; after: number };
+}
+
+describe('optimiseLater', () => {
+  it.runIf(applies)('holds TurboFan back until optimiseNow, then lets V8 optimise as it does by default', () => {
+    const { before, held, after } = callsToOptimise();
+    expect(before).toBeLessThan(1_000_000);
+    // An eightfold budget: the same function needs about eight times the calls.
+    expect(held).toBeGreaterThan(5 * before);
+    expect(held).toBeLessThan(12 * before);
+    expect(after).toBeGreaterThan(before / 2);
+    expect(after).toBeLessThan(2 * before);
+  });
+
+  it.skipIf(applies)('leaves a V8 whose default budget it does not know as it is', () => {
+    const { before, held, after } = callsToOptimise();
+    expect(held).toBeLessThan(2 * before);
+    expect(after).toBeLessThan(2 * before);
+  });
+
+  it('keeps the code cache usable: a run saves it under the flags it was read under, even after optimising began', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'bundle.cjs');
+      writeFileSync(file, 'exports.value = () => 42;\n');
+      const cache = join(dir, 'cache');
+      // As bin/dl.cjs does in a run longer than the first second, with or without setting the
+      // flags back before saving.
+      const run = (setBack: boolean): boolean =>
+        (
+          inNode(`
+          const later = optimiseLater();
+          const loaded = requireWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cache)});
+          later.optimiseNow();
+          if (${setBack}) later.asAtStart();
+          loaded.save(100);
+          console.log(JSON.stringify(loaded.fromCache));`) as boolean
+        );
+      expect(run(true)).toBe(false);
+      expect(readdirSync(cache).filter((name) => name.endsWith('.v8'))).toHaveLength(1);
+      expect(run(true)).toBe(true);
+      expect(run(true)).toBe(true);
+      if (applies) {
+        // What asAtStart is for: a cache saved under the default budget is one the next run
+        // cannot use, which compiles anew and writes it again.
+        rmSync(cache, { recursive: true });
+        expect(run(false)).toBe(false);
+        expect(run(true)).toBe(false);
+        expect(run(true)).toBe(true);
+      }
+    });
+  });
+});
