@@ -1,4 +1,4 @@
-import { access, constants, mkdir, open } from 'node:fs/promises';
+import { access, constants, open } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,6 +11,7 @@ import { createRetryPolicy, type RetryPolicy } from './engine/retry-policy.js';
 import { Scheduler } from './engine/scheduler.js';
 import { classify } from './errors/classify.js';
 import { DlError, JoblogError, LocalError } from './errors/errors.js';
+import { makeFolders } from './fs/make-folders.js';
 import { NameAllocator } from './fs/name-allocator.js';
 import { createDispatcher } from './http/agent.js';
 import { NativeFetcher } from './http/native-fetcher.js';
@@ -99,7 +100,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   await checkInputFiles(options.inputs, joblog);
   const cookies = options.cookies === undefined ? undefined : await CookieJar.load(options.cookies);
   await prepareDestdir(destdir);
-  await opening(joblog, mkdir(dirname(joblog), { recursive: true }));
+  await opening(joblog, makeFolders(dirname(joblog)));
   const lock = await opening(joblog, JoblogLock.acquire(joblog));
   const closers: Array<() => Promise<unknown>> = [() => lock.release()];
   try {
@@ -383,7 +384,7 @@ function opening<T>(joblog: string, step: Promise<T>): Promise<T> {
 /** The destination folder exists and can be written, or the run does not start. */
 async function prepareDestdir(destdir: string): Promise<void> {
   try {
-    await mkdir(destdir, { recursive: true });
+    await makeFolders(destdir);
     await access(destdir, constants.W_OK | constants.X_OK);
   } catch (error) {
     const local = classify(error);

@@ -79,6 +79,9 @@ const LOCAL_CODES: Record<string, { message: string; fatal: boolean } | undefine
   EPERM: { message: 'operation not permitted', fatal: false },
   EISDIR: { message: 'a folder is in the way of the file', fatal: false },
   ENOTDIR: { message: 'a file is in the way of a folder', fatal: false },
+  // A folder that cannot be made (under /proc, behind a link to nothing) or that went meanwhile:
+  // another attempt would find it the same way.
+  ENOENT: { message: 'no such file or folder', fatal: false },
   // What mkdir says of a file where a folder must go (dl's own creates handle theirs).
   EEXIST: { message: 'a file is in the way of a folder', fatal: false },
   ENAMETOOLONG: { message: 'file name too long', fatal: false },

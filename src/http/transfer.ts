@@ -1,10 +1,11 @@
-import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Transport } from './agent.js';
 import { FileTooLargeError, HttpStatusError, LocalError, RedirectError, ResumeError, TimeoutError } from '../errors/errors.js';
 import { parseChecksum } from '../input/checksum.js';
 import type { ActiveJob } from '../engine/job.js';
 import { writeBody, type TransferProgress, type TransferStart } from '../fs/part-writer.js';
+import { makeFolders } from '../fs/make-folders.js';
 import { assertRealFolderInside, partPath, resolveInside } from '../fs/safe-path.js';
 import type { NameClaim } from '../input/resolver.js';
 import { nameFromDisposition } from './disposition.js';
@@ -181,7 +182,7 @@ function makeFolderFor(ctx: TransferContext, out: string, finalPath: string): Pr
 }
 
 async function makeFolder(ctx: TransferContext, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await makeFolders(dir);
   await assertRealFolderInside(ctx.destdir, dir);
   ctx.madeDirs.add(dir);
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,4 +146,37 @@ describe('failures on this machine', () => {
       }
     },
   );
+
+  // Node's own recursive mkdir goes back and forth for ever here (src/fs/make-folders.ts).
+  it('a destination folder behind a link to nothing: exit 2 naming it, before any request, instead of hanging', async () => {
+    await withTempDir(async (dir) => {
+      await symlink(join(dir, 'gone'), join(dir, 'link'));
+      await writeFile(join(dir, 'urls.txt'), `${server.url('/clean/behind-link.bin')}\n`);
+      const requestsBefore = server.requests.length;
+      const result = await runCli(['--joblog', 'run.jsonl', '-d', 'link/out', 'urls.txt'], dir);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`cannot write to the destination folder ${join(dir, 'link', 'out')}: no such file or folder`);
+      expect(result.stderr).not.toMatch(STACK);
+      expect(server.requests.slice(requestsBefore)).toEqual([]);
+    });
+  });
+
+  it("a job whose folder cannot be made fails at once, not retried, and the others are done", async () => {
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'out'));
+      await symlink(join(dir, 'gone'), join(dir, 'out', 'link'));
+      const lines = [
+        { url: server.url('/clean/in-link.bin'), dir: 'link/sub' },
+        { url: server.url('/clean/beside.bin') },
+      ];
+      await writeFile(join(dir, 'in.jsonl'), lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+      const result = await runCli(['--joblog', 'run.jsonl', '-d', 'out', 'in.jsonl'], dir);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/in-link\.bin: no such file or folder \[ENOENT\]/);
+      const records = await readRecords(join(dir, 'run.jsonl'));
+      expect(records.filter((r) => r.t === 'fail')).toEqual([expect.objectContaining({ seq: 1, attempt: 1, final: true, code: 'ENOENT' })]);
+      expect(records.filter((r) => r.t === 'done').map((r) => r.seq)).toEqual([2]);
+      expect(await readFile(join(dir, 'out', 'beside.bin'))).toEqual(expectedBody('/clean/beside.bin'));
+    });
+  });
 });
