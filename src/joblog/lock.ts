@@ -60,9 +60,23 @@ export class JoblogLock {
   }
 }
 
-interface Holder {
+/** A process holding a joblog's lock. */
+export interface Holder {
   pid: number;
   host: string;
+}
+
+/**
+ * The live process that holds `joblog`'s lock, if any: none when there is no lock, or only one
+ * left by a process that is gone (kill -9, a crash, a reboot). A lock of another machine's
+ * (a shared folder) cannot be checked and counts as held, as for a run that wants it.
+ */
+export async function lockHolder(joblog: string): Promise<Holder | undefined> {
+  const path = `${joblog}.lock`;
+  if (heldHere.has(path)) return { pid: process.pid, host: hostname() };
+  const seen = await readFile(path, 'utf8').catch(() => undefined);
+  const holder = seen === undefined ? undefined : parseHolder(seen);
+  return holder && isAlive(holder) ? holder : undefined;
 }
 
 function parseHolder(text: string): Holder | undefined {

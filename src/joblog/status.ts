@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { JoblogError } from '../errors/errors.js';
 import { redactUrl } from '../utils/redact-url.js';
+import { lockHolder, type Holder } from './lock.js';
 import { openForReading, readJobAt, readJoblog, type JoblogState } from './reader.js';
 
 /** Failures that share a code: how many, one message as an example, a few URLs. */
@@ -18,8 +19,13 @@ export interface StatusReport {
   done: number;
   failed: number;
   pending: number;
-  /** Jobs that had started and had no outcome when the log was last written. */
+  /**
+   * Jobs that had started and had no outcome when the log was last written: under way if a run
+   * holds the joblog (`heldBy`), else interrupted (pending, and resumed by the next run).
+   */
   running: number;
+  /** The dl process that holds the joblog now; null when none does (not even one that was killed). */
+  heldBy: Holder | null;
   /** Bytes of the files of done jobs. */
   bytes: number;
   /** Whether the inputs of the last run with inputs were read to their end. */
@@ -39,6 +45,7 @@ const EXAMPLES_PER_GROUP = 3;
  */
 export async function status(joblog: string): Promise<StatusReport> {
   const { state, mtime } = await readForStatus(joblog);
+  const heldBy = (await lockHolder(joblog)) ?? null;
   return {
     joblog,
     jobs: state.jobs,
@@ -46,6 +53,7 @@ export async function status(joblog: string): Promise<StatusReport> {
     failed: state.failedCount,
     pending: state.jobs - state.doneCount - state.failedCount,
     running: state.runningCount,
+    heldBy,
     bytes: state.bytes,
     resolved: state.resolved,
     lastWrite: mtime.toISOString(),

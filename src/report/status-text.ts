@@ -10,7 +10,7 @@ export function renderStatus(report: StatusReport, now = Date.now()): string {
     ['done', `${report.done}  (${formatBytes(report.bytes)})`],
     ['failed', String(report.failed)],
     ['pending', String(report.pending)],
-    ['running', `${report.running} when the log was last written`],
+    runningRow(report),
     ['last write', `${report.lastWrite} (${age < 1000 ? 'just now' : `${formatDuration(age)} ago`})`],
   ];
   if (report.badLines > 0) rows.push(['bad lines', `${report.badLines} (skipped)`]);
@@ -26,4 +26,11 @@ export function renderStatus(report: StatusReport, now = Date.now()): string {
     }
   }
   return lines.join('\n');
+}
+
+/** Jobs under way while a run holds the joblog; without one, those it left are interrupted. */
+function runningRow({ running, heldBy }: StatusReport): [string, string] {
+  if (heldBy) return ['running', `${running} (dl pid ${heldBy.pid}${heldBy.host ? ` on ${heldBy.host}` : ''} holds the joblog)`];
+  if (running > 0) return ['interrupted', `${running} (no dl holds the joblog; the same command resumes them)`];
+  return ['running', '0 (no dl holds the joblog)'];
 }

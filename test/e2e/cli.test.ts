@@ -32,7 +32,7 @@ describe('command line', () => {
       expect(status.stdout).toMatch(/^done\s+2 /m);
       expect(status.stdout).toMatch(/^failed\s+0$/m);
       expect(status.stdout).toMatch(/^pending\s+0$/m);
-      expect(status.stdout).toMatch(/^running\s+0 when the log was last written$/m);
+      expect(status.stdout).toMatch(/^running\s+0 \(no dl holds the joblog\)$/m);
     });
   });
 

@@ -50,7 +50,9 @@ describe('joblog recovery and locking', () => {
       await waitFor(async () => (await readRecords(joblog)).some((r) => r.t === 'job'), 30_000, 'the job record');
       const status = await runCli(['--joblog', joblog, '--status', '--json'], dir);
       expect(status.code).toBe(0);
-      expect(JSON.parse(status.stdout)).toMatchObject({ jobs: 1, done: 0, pending: 1 });
+      expect(JSON.parse(status.stdout)).toMatchObject({ jobs: 1, done: 0, pending: 1, heldBy: { pid: first.child.pid } });
+      const text = await runCli(['--joblog', joblog, '--status'], dir);
+      expect(text.stdout).toMatch(new RegExp(`^running\\s+0 \\(dl pid ${first.child.pid} on .+ holds the joblog\\)$`, 'm'));
 
       first.child.kill('SIGINT');
       expect((await first.exited).code).toBe(130);

@@ -38,6 +38,14 @@ describe('kill -9 in the middle of a run', () => {
       const donePaths = new Set(before.filter((r) => r.t === 'done').map((r) => new URL(urlOf.get(r.seq)!).pathname));
       expect(donePaths.size).toBeGreaterThanOrEqual(60);
       expect(donePaths.size).toBeLessThan(300);
+      // The killed run's lock is still there, but no process holds it: what it had under way
+      // is interrupted, not running.
+      const started = new Set(before.filter((r) => r.t === 'start').map((r) => r.seq));
+      for (const r of before) if (r.t === 'done' || r.t === 'fail') started.delete(r.seq);
+      const killedStatus = JSON.parse((await runCli(['--joblog', joblog, '--status', '--json'], dir)).stdout) as Record<string, unknown>;
+      expect(killedStatus).toMatchObject({ heldBy: null, running: started.size });
+      const killedText = (await runCli(['--joblog', joblog, '--status'], dir)).stdout;
+      expect(killedText).toMatch(started.size > 0 ? new RegExp(`^interrupted\\s+${started.size} \\(no dl holds the joblog; the same command resumes them\\)$`, 'm') : /^running\s+0 \(no dl holds the joblog\)$/m);
       const requestsBefore = servers.map((s) => s.requests.length);
 
       const again = await runCli(args, dir);
