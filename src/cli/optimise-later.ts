@@ -54,5 +54,11 @@ export function optimiseLater(afterMs: number = OPTIMISE_AFTER_MS): LateOptimisi
 }
 
 function knownBudget(): boolean {
-  return process.versions.v8.startsWith('11.3.') && !process.execArgv.some((arg) => arg.startsWith('--interrupt-budget'));
+  return process.versions.v8.startsWith('11.3.') && !process.execArgv.some(setsBudget);
+}
+
+/** `--interrupt-budget[=N]` as V8 reads it, which takes `_` for `-` (not its longer cousins). */
+function setsBudget(arg: string): boolean {
+  const name = arg.split('=', 1)[0]!.replaceAll('_', '-');
+  return name === '--interrupt-budget';
 }

@@ -3,11 +3,13 @@ import { dirname } from 'node:path';
 
 /**
  * A folder and whichever of its parents are missing, as `mkdir -p` makes them. Not Node's
- * `mkdir(path, { recursive: true })`: where a parent exists but cannot hold the child (a
- * symbolic link to a folder that is gone, a path under /proc), mkdir answers ENOENT for the
- * child and EEXIST for the parent, and Node's walk goes back and forth between the two for ever
- * (Node 20; `dl -d /proc/x` hung, using a core). Here a child that is still ENOENT once its parent
- * is there is an error, as it is for `mkdir -p`.
+ * `mkdir(path, { recursive: true })`:
+ * - where a parent exists but cannot hold the child (a path under /proc), mkdir answers ENOENT
+ *   for the child and EEXIST for the parent, and Node's walk goes back and forth between the two
+ *   for ever (Node 20.20; `dl -d /proc/x` hung at start-up, using a core). Here a child that is
+ *   still ENOENT once its parent is there is an error, as it is for `mkdir -p`;
+ * - behind a symbolic link to nothing, Node's answers ENOTDIR ("a file is in the way"), where
+ *   this says ENOENT, which is what is wrong.
  */
 export async function makeFolders(path: string): Promise<void> {
   try {

@@ -44,8 +44,11 @@ const EXAMPLES_PER_GROUP = 3;
  * being written is simply not counted yet.
  */
 export async function status(joblog: string): Promise<StatusReport> {
+  // Asked before and after the read: a run that ends (or starts) meanwhile still counts as
+  // holding the joblog, so jobs it had under way are not called interrupted.
+  const before = await lockHolder(joblog);
   const { state, mtime } = await readForStatus(joblog);
-  const heldBy = (await lockHolder(joblog)) ?? null;
+  const heldBy = before ?? (await lockHolder(joblog)) ?? null;
   return {
     joblog,
     jobs: state.jobs,

@@ -6,6 +6,8 @@ import { contentFor, contentHandler, useServer } from '../helpers/server.js';
 
 describe('command line', () => {
   const server = useServer(contentHandler());
+  /** Answers after 1.5 s: a run that lasts past the first second, when V8 starts optimising (src/cli/optimise-later.ts). */
+  const slow = useServer(contentHandler({ delayMs: 1500 }));
 
   it('without --joblog, a rerun fetches nothing that is already complete', async () => {
     await withTempDir(async (dir) => {
@@ -104,6 +106,25 @@ describe('command line', () => {
       const second = await spawnCli(['-q', '-l', 'two.jsonl', '-d', 'two', 'urls.txt'], { cwd: dir, env }).exited;
       expect(second.code).toBe(0);
       expect(await readFile(join(dir, 'two', '1.bin'))).toEqual(contentFor('/c/1.bin'));
+      expect(await readdir(cacheDir)).toEqual([saved]);
+      expect((await stat(join(cacheDir, saved!))).mtimeMs).toBe(written.mtimeMs);
+    });
+  });
+
+  it('writes a code cache the next run can use after a run longer than the first second, when V8 began optimising', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'slow.txt'), slow.url('/c/slow.bin'));
+      await writeFile(join(dir, 'quick.txt'), server.url('/c/quick.bin'));
+      const env = { TMPDIR: dir };
+      const long = await spawnCli(['-q', '-l', 'one.jsonl', '-d', 'one', 'slow.txt'], { cwd: dir, env }).exited;
+      expect(long.code).toBe(0);
+      const cacheDir = join(dir, `dl-code-cache-${process.getuid!()}`);
+      const [saved] = await readdir(cacheDir);
+      const written = await stat(join(cacheDir, saved!));
+      // Saved under other flags than the next run reads it under, the cache would be rejected
+      // and written anew.
+      const quick = await spawnCli(['-q', '-l', 'two.jsonl', '-d', 'two', 'quick.txt'], { cwd: dir, env }).exited;
+      expect(quick.code).toBe(0);
       expect(await readdir(cacheDir)).toEqual([saved]);
       expect((await stat(join(cacheDir, saved!))).mtimeMs).toBe(written.mtimeMs);
     });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { mkdtempSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -148,7 +148,19 @@ describe('failures on this machine', () => {
   );
 
   // Node's own recursive mkdir goes back and forth for ever here (src/fs/make-folders.ts).
-  it('a destination folder behind a link to nothing: exit 2 naming it, before any request, instead of hanging', async () => {
+  it.runIf(existsSync('/proc/self'))('a destination folder under /proc: exit 2 naming it, before any request, instead of hanging', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), `${server.url('/clean/under-proc.bin')}\n`);
+      const requestsBefore = server.requests.length;
+      const result = await runCli(['--joblog', 'run.jsonl', '-d', '/proc/dl-no-such-folder/out', 'urls.txt'], dir);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain('cannot write to the destination folder /proc/dl-no-such-folder/out: no such file or folder');
+      expect(result.stderr).not.toMatch(STACK);
+      expect(server.requests.slice(requestsBefore)).toEqual([]);
+    });
+  });
+
+  it('a destination folder behind a link to nothing: exit 2 naming it, before any request', async () => {
     await withTempDir(async (dir) => {
       await symlink(join(dir, 'gone'), join(dir, 'link'));
       await writeFile(join(dir, 'urls.txt'), `${server.url('/clean/behind-link.bin')}\n`);

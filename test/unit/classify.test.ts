@@ -38,6 +38,17 @@ describe('classify', () => {
     expect(classified.message).toContain('x-evil');
   });
 
+  it('takes ENOENT as a missing file or folder only from a file operation, and from a name lookup as a DNS failure that is retried', () => {
+    for (const syscall of ['mkdir', 'open', 'stat', 'rename']) {
+      expect(classify(systemError('ENOENT', syscall)), syscall).toMatchObject({ code: 'ENOENT', message: 'no such file or folder', retryable: false, fatal: false });
+    }
+    // getaddrinfo failing with EAI_SYSTEM and errno ENOENT, as Node reports it.
+    const lookup = classify(systemError('ENOENT', 'getaddrinfo'));
+    expect(lookup).toBeInstanceOf(NetworkError);
+    expect(lookup).toMatchObject({ retryable: true });
+    expect(classify(systemError('ENOENT'))).toMatchObject({ retryable: true });
+  });
+
   it("keeps a file system's own errors local, by their code", () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-classify-'));
     try {

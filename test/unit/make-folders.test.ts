@@ -36,8 +36,7 @@ describe('makeFolders', () => {
     });
   });
 
-  // Node's mkdir(path, { recursive: true }) never settles for these two.
-  it('ends with ENOENT behind a link to nothing', async () => {
+  it('says ENOENT behind a link to nothing (Node answers ENOTDIR)', async () => {
     await withTempDir(async (dir) => {
       await symlink(join(dir, 'gone'), join(dir, 'link'));
       await expect(makeFolders(join(dir, 'link', 'out'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -48,6 +47,7 @@ describe('makeFolders', () => {
     });
   });
 
+  // Node's mkdir(path, { recursive: true }) never settles here.
   it.runIf(existsSync('/proc/self'))('ends with ENOENT under /proc, where no folder can be made', async () => {
     await expect(makeFolders('/proc/dl-no-such-folder/out')).rejects.toMatchObject({ code: 'ENOENT' });
   });

@@ -18,7 +18,7 @@ function inNode(script: string, flags: string[] = []): unknown {
  * How many calls a fresh function takes, at each stage, before V8 marks it for TurboFan (or has
  * it optimised already): a count of bytecode run, not of time, so the same on a busy machine.
  */
-function callsToOptimise(): { before: number; held: number; after: number } {
+function callsToOptimise(flags: string[] = []): { before: number; held: number; after: number } {
   return inNode(
     `
     // Optimised, marked for it, or being compiled (V8's OptimizationStatus bits 4, 8, 9 and 10).
@@ -39,7 +39,7 @@ function callsToOptimise(): { before: number; held: number; after: number } {
     later.optimiseNow();
     const after = callsUntilMarked();
     console.log(JSON.stringify({ before, held, after }));`,
-    ['--allow-natives-syntax'],
+    ['--allow-natives-syntax', ...flags],
   ) as { before: number; held: number; after: number };
 }
 
@@ -52,6 +52,15 @@ describe('optimiseLater', () => {
     expect(held).toBeLessThan(12 * before);
     expect(after).toBeGreaterThan(before / 2);
     expect(after).toBeLessThan(2 * before);
+  });
+
+  it.runIf(applies)('leaves a budget set on the command line as it is, in either spelling, but not for a longer flag of the same prefix', () => {
+    for (const flag of ['--interrupt-budget=67584', '--interrupt_budget=67584']) {
+      const { before, held } = callsToOptimise([flag]);
+      expect(held, flag).toBeLessThan(2 * before);
+    }
+    const { before, held } = callsToOptimise(['--interrupt-budget-for-feedback-allocation=940']);
+    expect(held).toBeGreaterThan(5 * before);
   });
 
   it.skipIf(applies)('leaves a V8 whose default budget it does not know as it is', () => {
