@@ -139,12 +139,20 @@ class PlainHttpRouter {
     return this.#pools.get(origin)?.hasIdle ?? false;
   }
 
+  /** Origins with a pool now: with connections open, or requests waiting for one. */
+  get origins(): number {
+    return this.#pools.size;
+  }
+
   #pool(origin: string): H1Pool {
     let pool = this.#pools.get(origin);
     if (!pool) {
       const url = new URL(origin);
-      pool = new H1Pool(url, this.poolOptions(url));
-      this.#pools.set(origin, pool);
+      const made: H1Pool = new H1Pool(url, this.poolOptions(url), () => {
+        if (this.#pools.get(origin) === made) this.#pools.delete(origin);
+      });
+      this.#pools.set(origin, made);
+      pool = made;
     }
     return pool;
   }

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { BodyLengthError } from '../errors/errors.js';
 import type { Timeouts } from '../errors/classify.js';
 import type { TransferProgress, TransferStart } from '../fs/part-writer.js';
+import { setBounded } from '../utils/bounded-map.js';
 import { loadLater } from '../utils/load-later.js';
 import { onAbort } from '../utils/on-abort.js';
 import type { SharesConnections, Transport } from './agent.js';
@@ -72,6 +73,8 @@ const SLOTS = 4096;
 const PROGRESS_MS = 200;
 /** How long a name's addresses are used before they are looked up again. */
 const ADDRESSES_MS = 60_000;
+/** Host names and origins a run remembers at most (addresses, hand-overs): see utils/bounded-map.ts. */
+const REMEMBERED = 10_000;
 
 export interface SmallFetch {
   url: URL;
@@ -290,12 +293,13 @@ export class NativeFetcher {
     if (result === DONE) {
       fetched.whole++;
       const handed = this.#handOvers.get(origin);
-      if (handed) this.#handOvers.set(origin, handed - 1);
+      if (handed === 1) this.#handOvers.delete(origin);
+      else if (handed) this.#handOvers.set(origin, handed - 1);
       return done.resolve(bytes);
     }
     if (result === HANDED) {
       fetched.handedOver++;
-      this.#handOvers.set(origin, (this.#handOvers.get(origin) ?? 0) + 1);
+      setBounded(this.#handOvers, origin, (this.#handOvers.get(origin) ?? 0) + 1, REMEMBERED);
       return done.resolve(new HandedOver({ fd: detail, read: kept! }, this.dispatcher));
     }
     const error = failure(result, detail, bytes, done.request.signal);
@@ -318,7 +322,7 @@ export class NativeFetcher {
       known = { at: now, list: dns().lookup(bare, { all: true }).then((found) => found.map((one) => one.address).join(',')) };
       // A failed lookup is not kept: the next attempt asks again.
       known.list.catch(() => this.#addresses.delete(bare));
-      this.#addresses.set(bare, known);
+      setBounded(this.#addresses, bare, known, REMEMBERED);
     }
     return known.list;
   }

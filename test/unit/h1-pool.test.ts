@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatcher, type Transport } from '../../src/http/agent.js';
 import { exchange } from '../../src/http/exchange.js';
+import { waitFor } from '../helpers/cli.js';
 import { useRawServers } from '../helpers/raw-server.js';
 
 const KiB = 1024;
@@ -200,6 +201,20 @@ describe('dl connections for plain http', () => {
     });
     expect(pieces.length).toBeGreaterThan(1);
     expect(body.equals(payload)).toBe(true);
+  });
+
+  it("lets an origin's pool go once its last connection has closed, and makes one anew for its next request", async () => {
+    const closing = await Promise.all([1, 2, 3].map(() => rawServer((socket) => socket.write(ok('bye', 'Connection: close\r\n')))));
+    const keeping = await rawServer((socket) => socket.write(ok('kept')));
+    const over = transport(2) as Transport & { origins: number };
+    for (const { origin } of closing) expect((await fetchBody(over, `${origin}/x`)).body.toString()).toBe('bye');
+    expect((await fetchBody(over, `${keeping.origin}/x`)).body.toString()).toBe('kept');
+    // A run over a million origins keeps a pool only for those with a connection open.
+    await waitFor(() => over.origins === 1, 10_000, 'the closed origins to be let go');
+    expect((await fetchBody(over, `${closing[0]!.origin}/again`)).body.toString()).toBe('bye');
+    expect((await fetchBody(over, `${keeping.origin}/again`)).body.toString()).toBe('kept');
+    expect(keeping.connections()).toBe(1);
+    expect(closing[0]!.connections()).toBe(2);
   });
 
   it('opens no more connections than the host limit, and serves every request', async () => {

@@ -22,9 +22,14 @@ export class H1Pool {
   readonly #again: Exchange[] = [];
   #destroyed = false;
 
+  /**
+   * @param onEmpty called when the last connection closes with no request waiting: the router
+   *   lets the pool go then, so that a run over a million origins does not keep a pool for each.
+   */
   constructor(
     private readonly origin: URL,
     private readonly options: PoolOptions,
+    private readonly onEmpty: () => void = () => undefined,
   ) {}
 
   /** Queues a request (never after destroy(): http/agent.ts answers those itself). */
@@ -89,6 +94,7 @@ export class H1Pool {
       if (at !== -1) this.#idle.splice(at, 1);
       if (retry) this.#again.push(retry);
       this.#pump();
+      if (this.#connections.size === 0 && this.#again.length + this.#queue.size === 0) this.onEmpty();
     },
   };
 }
