@@ -20,7 +20,7 @@ const optimising = optimiseLater();
 // earlier run (src/cli/code-cache.ts): a quicker start than its ~90 modules compiled anew.
 const cli = requireWithCodeCache(join(__dirname, '..', 'dist', 'cli.cjs'));
 const started = performance.now();
-cli.exports.main(process.argv).then(
+cli.exports.main(process.argv, { optimiseNow: optimising.optimiseNow }).then(
   (code) => {
     try {
       // Under the flags the cache was read under.
