@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { v8FlagName } from './v8-flag.js';
 
 /**
  * V8's optimising compiler held back for the first second of a run (docs/architecture.md,
@@ -57,11 +58,5 @@ export function optimiseLater(afterMs: number = OPTIMISE_AFTER_MS): LateOptimisi
 }
 
 function knownBudget(): boolean {
-  return process.versions.v8.startsWith('11.3.') && !process.execArgv.some(setsBudget);
-}
-
-/** `--interrupt-budget[=N]` as V8 reads it, which takes `_` for `-` (not its longer cousins). */
-function setsBudget(arg: string): boolean {
-  const name = arg.split('=', 1)[0]!.replaceAll('_', '-');
-  return name === '--interrupt-budget';
+  return process.versions.v8.startsWith('11.3.') && !process.execArgv.some((arg) => v8FlagName(arg) === '--interrupt-budget');
 }

@@ -4,3 +4,4 @@
  */
 export { requireWithCodeCache } from './code-cache.js';
 export { optimiseLater } from './optimise-later.js';
+export { capYoungGeneration } from './young-generation.js';

@@ -1,17 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { withTempDir } from '../helpers/cli.js';
+import { flagRoundTrip, START_UP } from '../helpers/flag-round-trip.js';
 
-// The CommonJS build bin/dl.cjs runs (built by the global setup). Each check runs in a Node
-// process of its own: the flags it sets are the process's.
-const startUp = resolve('dist/cli/start-up.cjs');
+// Each check runs in a Node process of its own: the flags it sets are the process's.
+
 /** Where the budget's default is known and optimiseLater changes it (see the module). */
 const applies = process.versions.v8.startsWith('11.3.');
 
 function inNode(script: string, flags: string[] = []): unknown {
-  return JSON.parse(execFileSync(process.execPath, [...flags, '-e', `const { optimiseLater, requireWithCodeCache } = require(${JSON.stringify(startUp)});\n${script}`], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(process.execPath, [...flags, '-e', `const { optimiseLater, requireWithCodeCache } = require(${JSON.stringify(START_UP)});\n${script}`], { encoding: 'utf8' }));
 }
 
 /**
@@ -71,21 +70,9 @@ describe('optimiseLater', () => {
 
   it('keeps the code cache usable: a run saves it under the flags it was read under, even after optimising began', async () => {
     await withTempDir(async (dir) => {
-      const file = join(dir, 'bundle.cjs');
-      writeFileSync(file, 'exports.value = () => 42;\n');
-      const cache = join(dir, 'cache');
       // As bin/dl.cjs does in a run longer than the first second, with or without setting the
       // flags back before saving.
-      const run = (setBack: boolean): boolean =>
-        (
-          inNode(`
-          const later = optimiseLater();
-          const loaded = requireWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cache)});
-          later.optimiseNow();
-          if (${setBack}) later.asAtStart();
-          loaded.save(100);
-          console.log(JSON.stringify(loaded.fromCache));`) as boolean
-        );
+      const { cache, run } = flagRoundTrip(dir, 'optimiseLater()', 'optimiseNow');
       expect(run(true)).toBe(false);
       expect(readdirSync(cache).filter((name) => name.endsWith('.v8'))).toHaveLength(1);
       expect(run(true)).toBe(true);
