@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { v8FlagName } from './v8-flag.js';
+import { measuredV8, v8FlagName } from './v8-flag.js';
 
 /**
  * V8's optimising compiler held back for the first second of a run (docs/architecture.md,
@@ -58,5 +58,5 @@ export function optimiseLater(afterMs: number = OPTIMISE_AFTER_MS): LateOptimisi
 }
 
 function knownBudget(): boolean {
-  return process.versions.v8.startsWith('11.3.') && !process.execArgv.some((arg) => v8FlagName(arg) === '--interrupt-budget');
+  return measuredV8() && !process.execArgv.some((arg) => v8FlagName(arg) === '--interrupt-budget');
 }

@@ -2,3 +2,13 @@
 export function v8FlagName(arg: string): string {
   return arg.split('=', 1)[0]!.replaceAll('_', '-');
 }
+
+/**
+ * Whether this is the V8 dl's settings of V8 flags were measured under (11.3, Node 20's). A flag
+ * can be set but not read, its defaults and meaning change between versions (newer ones hold the
+ * young generation's growth factor at 2 or more, and tier up through Maglev first), and a flag V8
+ * does not know is an error on stderr: elsewhere V8 is left as it is.
+ */
+export function measuredV8(): boolean {
+  return process.versions.v8.startsWith('11.3.');
+}

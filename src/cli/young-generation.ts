@@ -1,5 +1,5 @@
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { v8FlagName } from './v8-flag.js';
+import { measuredV8, v8FlagName } from './v8-flag.js';
 
 /**
  * V8's young generation held at 8 MB (docs/architecture.md, "The young generation held at 8 MB").
@@ -12,11 +12,12 @@ import { v8FlagName } from './v8-flag.js';
  * program started as `dl` cannot give itself, so growth is stopped once the space has reached it.
  *
  * The growth factor is one of the flags V8 checks before accepting a code cache: like the
- * interrupt budget (optimise-later.ts), it is set back before the cache is saved.
+ * interrupt budget (optimise-later.ts), it is set back before the cache is saved. Only under the
+ * V8 this was measured with (see measuredV8).
  */
 const CAP_BYTES = 8 << 20;
 const CHECK_MS = 100;
-/** V8's default (11.3 to 13): the young generation doubles. */
+/** V8's default: the young generation doubles. */
 const DEFAULT_GROWTH = 2;
 
 export interface YoungGenerationCap {
@@ -27,7 +28,7 @@ export interface YoungGenerationCap {
 }
 
 export function capYoungGeneration(capBytes: number = CAP_BYTES): YoungGenerationCap {
-  if (process.execArgv.some(setsYoungGeneration)) return { check: () => undefined, asAtStart: () => undefined };
+  if (!measuredV8() || process.execArgv.some(setsYoungGeneration)) return { check: () => undefined, asAtStart: () => undefined };
   let stopped = false;
   const check = (): void => {
     if (stopped || newSpaceBytes() < capBytes) return;

@@ -3,11 +3,12 @@ import { readdirSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { withTempDir } from '../helpers/cli.js';
 import { flagRoundTrip, START_UP } from '../helpers/flag-round-trip.js';
+import { measuredV8 } from '../../src/cli/v8-flag.js';
 
 // Each check runs in a Node process of its own: the flags it sets are the process's.
 
 /** Where the budget's default is known and optimiseLater changes it (see the module). */
-const applies = process.versions.v8.startsWith('11.3.');
+const applies = measuredV8();
 
 function inNode(script: string, flags: string[] = []): unknown {
   return JSON.parse(execFileSync(process.execPath, [...flags, '-e', `const { optimiseLater, requireWithCodeCache } = require(${JSON.stringify(START_UP)});\n${script}`], { encoding: 'utf8' }));
