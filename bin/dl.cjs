@@ -11,23 +11,21 @@ const { setFlagsFromString } = require('node:v8');
 // compiler alone is as fast for dl's runs (docs/architecture.md). Set before undici loads, and
 // before the code cache is read: V8 accepts a cache only under the flags it was made with.
 setFlagsFromString('--liftoff-only');
-const { capYoungGeneration, optimiseLater, requireWithCodeCache } = require('../dist/cli/start-up.cjs');
-// V8's optimising compiler held back for the run's first second (src/cli/optimise-later.ts):
-// a short run ends before optimised code pays for compiling it. Before the code cache is read,
+const { requireWithCodeCache, tuneV8 } = require('../dist/cli/start-up.cjs');
+// V8's optimising compiler held back for the run's first second (src/cli/optimise-later.ts): a
+// short run ends before optimised code pays for compiling it; and the young generation held at
+// 8 MB instead of growing to 32 (src/cli/young-generation.ts). Before the code cache is read,
 // which V8 accepts only under the flags it was made with.
-const optimising = optimiseLater();
-// The young generation held at 8 MB instead of growing to 32 (src/cli/young-generation.ts).
-const youngGeneration = capYoungGeneration();
+const v8Settings = tuneV8();
 // The CLI bundled into one file (scripts/bundle.js), run with the code V8 compiled for it on an
 // earlier run (src/cli/code-cache.ts): a quicker start than its ~90 modules compiled anew.
 const cli = requireWithCodeCache(join(__dirname, '..', 'dist', 'cli.cjs'));
 const started = performance.now();
-cli.exports.main(process.argv, { optimiseNow: optimising.optimiseNow }).then(
+cli.exports.main(process.argv, { optimiseNow: v8Settings.optimiseNow }).then(
   (code) => {
     try {
       // Under the flags the cache was read under.
-      optimising.asAtStart();
-      youngGeneration.asAtStart();
+      v8Settings.asAtStart();
       cli.save(performance.now() - started);
     } catch {
       // The cache only saves time: a run that went well must not fail or hang for it.

@@ -25,8 +25,8 @@ export function classify(error: unknown, signal?: AbortSignal, timeouts?: Timeou
   // line): every attempt would fail the same way, so it is final at once.
   if (code === 'UND_ERR_INVALID_ARG') return new LocalError('BAD_HEADER', `cannot send the request: ${message}`, false, { cause: error });
 
-  const local = code === 'ENOENT' && !FILE_SYSCALLS.has(syscallOf(error) ?? '') ? undefined : LOCAL_CODES[code];
-  if (local) return new LocalError(code, local.message, local.fatal, { cause: error });
+  const local = LOCAL_CODES[code];
+  if (local && (!local.onlyFrom || local.onlyFrom.has(syscallOf(error) ?? ''))) return new LocalError(code, local.message, local.fatal, { cause: error });
 
   const network = NETWORK_CODES[code];
   if (network) return new NetworkError(network.code, network.message, network.retryable, { cause: error });
@@ -71,7 +71,14 @@ function errorCode(error: unknown): string {
   return '';
 }
 
-const LOCAL_CODES: Record<string, { message: string; fatal: boolean } | undefined> = {
+/**
+ * The system calls of files and folders. ENOENT from anything else is not about a file: a name
+ * lookup (getaddrinfo) that failed with ENOENT is a DNS failure, retried as network errors are.
+ */
+const FILE_SYSCALLS = new Set(['open', 'mkdir', 'stat', 'lstat', 'rename', 'link', 'unlink', 'access', 'realpath', 'write', 'close']);
+
+/** Errors of this machine, by code; `onlyFrom`: local only when one of these system calls gave it. */
+const LOCAL_CODES: Record<string, { message: string; fatal: boolean; onlyFrom?: ReadonlySet<string> } | undefined> = {
   ENOSPC: { message: 'disk full', fatal: true },
   EDQUOT: { message: 'disk quota exceeded', fatal: true },
   EROFS: { message: 'read-only file system', fatal: true },
@@ -79,20 +86,14 @@ const LOCAL_CODES: Record<string, { message: string; fatal: boolean } | undefine
   EPERM: { message: 'operation not permitted', fatal: false },
   EISDIR: { message: 'a folder is in the way of the file', fatal: false },
   ENOTDIR: { message: 'a file is in the way of a folder', fatal: false },
-  // From a file operation only (FILE_SYSCALLS): a folder that cannot be made (under /proc,
-  // behind a link to nothing) or that went meanwhile, which another attempt would find the same.
-  ENOENT: { message: 'no such file or folder', fatal: false },
+  // A folder that cannot be made (under /proc, behind a link to nothing) or that went meanwhile,
+  // which another attempt would find the same.
+  ENOENT: { message: 'no such file or folder', fatal: false, onlyFrom: FILE_SYSCALLS },
   // What mkdir says of a file where a folder must go (dl's own creates handle theirs).
   EEXIST: { message: 'a file is in the way of a folder', fatal: false },
   ENAMETOOLONG: { message: 'file name too long', fatal: false },
   EMFILE: { message: 'too many open files', fatal: false },
 };
-
-/**
- * The system calls of files and folders. ENOENT from anything else is not about a file: a name
- * lookup (getaddrinfo) that failed with ENOENT is a DNS failure, retried as network errors are.
- */
-const FILE_SYSCALLS = new Set(['open', 'mkdir', 'stat', 'lstat', 'rename', 'link', 'unlink', 'access', 'realpath', 'write', 'close']);
 
 const NETWORK_CODES: Record<string, { code: string; message: string; retryable: boolean } | undefined> = {
   ECONNRESET: { code: 'ECONNRESET', message: 'connection reset', retryable: true },

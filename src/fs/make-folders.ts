@@ -12,31 +12,29 @@ import { dirname } from 'node:path';
  *   this says ENOENT, which is what is wrong.
  */
 export async function makeFolders(path: string): Promise<void> {
-  try {
-    await mkdir(path);
-    return;
-  } catch (error) {
-    if (codeOf(error) === 'EEXIST') return mustBeFolder(path, error);
-    const parent = dirname(path);
-    if (codeOf(error) !== 'ENOENT' || parent === path) throw error;
-  }
-  await makeFolders(dirname(path));
-  try {
-    await mkdir(path);
-  } catch (error) {
-    // Made meanwhile by another job of the run, which is as good.
-    if (codeOf(error) === 'EEXIST') return mustBeFolder(path, error);
-    throw error;
-  }
+  const missing = await makeOne(path);
+  if (!missing) return;
+  const parent = dirname(path);
+  if (parent === path) throw missing;
+  await makeFolders(parent);
+  // Once more only: a child still ENOENT once its parent is there cannot be made (see above).
+  const still = await makeOne(path);
+  if (still) throw still;
 }
 
 /**
- * A path that exists is fine if it is a folder, or a link to one. A file stays mkdir's EEXIST;
- * a link to nothing is stat's ENOENT, which says so better than "exists".
+ * One folder: undefined once it is there (made now, or a folder or a link to one already, made
+ * by another job of the run, say); mkdir's ENOENT when its parent is missing; anything else is
+ * thrown. A file in the way stays mkdir's EEXIST; a link to nothing throws stat's ENOENT, which
+ * says so better than "exists".
  */
-async function mustBeFolder(path: string, exists: unknown): Promise<void> {
-  const info = await stat(path);
-  if (!info.isDirectory()) throw exists;
+async function makeOne(path: string): Promise<unknown> {
+  try {
+    await mkdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return error;
+    if (code !== 'EEXIST' || !(await stat(path)).isDirectory()) throw error;
+  }
+  return undefined;
 }
-
-const codeOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 
 /** The CommonJS build bin/dl.cjs runs (built by the global setup). */
 export const START_UP = resolve('dist/cli/start-up.cjs');
@@ -33,4 +34,15 @@ export function flagRoundTrip(dir: string, start: string, change: string): { cac
       ),
     ) as boolean;
   return { cache, run };
+}
+
+/**
+ * A cache saved without setting the flags back is one the next run cannot use: it compiles anew
+ * and writes the cache again, which the run after it uses.
+ */
+export function expectRejectedUnlessSetBack({ cache, run }: ReturnType<typeof flagRoundTrip>): void {
+  rmSync(cache, { recursive: true });
+  expect(run(false)).toBe(false);
+  expect(run(true)).toBe(false);
+  expect(run(true)).toBe(true);
 }
