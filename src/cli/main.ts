@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { DlError, JoblogError, JoblogLockedError, LocalError, UsageError } from '../errors/errors.js';
@@ -10,6 +11,8 @@ import { EXIT, exitCodeFor, exitMeaning } from './exit-codes.js';
 import { createReporter, stderrLines } from './reporting.js';
 import { buildProgram, type CliOptions } from './program.js';
 
+/** A joblog this big (some 200,000 jobs) takes JavaScript a good part of a second to read. */
+const BIG_JOBLOG_BYTES = 64 << 20;
 /** After Ctrl+C or SIGTERM, the process exits within this long whatever is still closing. */
 const SHUTDOWN_GRACE_MS = 1500;
 
@@ -21,8 +24,9 @@ function reportRejection(reason: unknown): void {
 /** What the process that runs main() may be told. */
 export interface MainHooks {
   /**
-   * The run is bound by JavaScript from its start (`--status`, `--dry-run`): V8 should optimise
-   * as it does by default, not after the first second (bin/dl.cjs, src/cli/optimise-later.ts).
+   * The run is bound by JavaScript from its start (`--status`, `--dry-run`, a run that first
+   * reads a big joblog): V8 should optimise as it does by default, not after the first second
+   * (bin/dl.cjs, src/cli/optimise-later.ts).
    */
   optimiseNow?(): void;
 }
@@ -41,8 +45,9 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
   }
   const options = program.opts<CliOptions>();
   const inputs = program.args.length > 0 ? program.args : process.stdin.isTTY ? [] : ['-'];
-  // Reading a joblog or resolving a list downloads nothing: its time is all JavaScript's.
-  if (options.status || options.dryRun) hooks.optimiseNow?.();
+  // Reading a joblog or resolving a list downloads nothing: its time is all JavaScript's. So is
+  // the start of a run that first reads a big joblog (a resumed million jobs: half a second).
+  if (options.status || options.dryRun || (await sizeOf(joblogOf(options))) > BIG_JOBLOG_BYTES) hooks.optimiseNow?.();
 
   try {
     if (options.status) return await printStatus(options);
@@ -59,8 +64,14 @@ export async function main(argv: readonly string[], hooks: MainHooks = {}): Prom
   }
 }
 
+/** The joblog the options name, or the destination folder's. */
+const joblogOf = (options: CliOptions): string => resolve(options.joblog ?? defaultJoblog(resolve(options.destdir)));
+
+/** A file's size; 0 when it is not there (yet). */
+const sizeOf = (path: string): Promise<number> => stat(path).then((info) => info.size, () => 0);
+
 async function printStatus(options: CliOptions): Promise<number> {
-  const joblog = resolve(options.joblog ?? defaultJoblog(resolve(options.destdir)));
+  const joblog = joblogOf(options);
   if (options.failed) {
     for await (const url of failedUrls(joblog)) process.stdout.write(`${url}\n`);
     return EXIT.ok;

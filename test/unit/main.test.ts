@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -21,6 +21,23 @@ describe('main', () => {
       expect(await run('--status', '-l', log)).toBe(0);
       expect(await run('-l', log, '-d', join(dir, 'out'), join(dir, 'urls.txt'))).toBe(0);
       expect(asked).toEqual([`--dry-run -l ${log} -d ${join(dir, 'out')} ${join(dir, 'urls.txt')}`, `--status -l ${log}`]);
+    });
+  });
+
+  it('asks for it too for a download that first reads a joblog of over 64 MiB', async () => {
+    await withTempDir(async (dir) => {
+      const log = join(dir, 'big.jsonl');
+      const lines: string[] = [];
+      for (let seq = 1; seq <= 330_000; seq++) {
+        lines.push(`{"t":"job","seq":${seq},"url":"http://127.0.0.1:9/a/long/path/to/a/file/${seq}.bin","out":"${seq}.bin","src":"urls.txt:${seq}"}`);
+        lines.push(`{"t":"done","seq":${seq},"ts":"2026-01-01T00:00:00.000Z","bytes":1,"path":"${seq}.bin","status":200}`);
+      }
+      await writeFile(log, `${lines.join('\n')}\n`);
+      expect((await stat(log)).size).toBeGreaterThan(64 * 2 ** 20);
+      await writeFile(join(dir, 'urls.txt'), '');
+      let asked = 0;
+      expect(await main(['node', 'dl', '-q', '-l', log, '-d', join(dir, 'out'), join(dir, 'urls.txt')], { optimiseNow: () => asked++ })).toBe(0);
+      expect(asked).toBe(1);
     });
   });
 });
