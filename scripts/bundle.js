@@ -16,7 +16,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // "use strict" first, as the ES modules they are made from were strict. esbuild's own directive
 // comes after a banner, where it is no longer one.
-const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', banner: { js: "'use strict';" } };
+const moduleLater = join(root, 'scripts', 'bundle', 'module-later.cjs');
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  banner: { js: "'use strict';" },
+  plugins: [
+    {
+      // node:module's createRequire, node:module loaded only when a package or a file is required (see the module).
+      name: 'module-later',
+      setup(build) {
+        build.onResolve({ filter: /^node:module$/ }, ({ importer }) => (importer === moduleLater ? undefined : { path: moduleLater }));
+      },
+    },
+  ],
+};
 
 await build({
   ...common,
@@ -32,6 +49,7 @@ await build({
   define: { 'import.meta.url': 'bundleUrl' },
   banner: { js: "'use strict';\nconst bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [
+    ...common.plugins,
     {
       // commander's child_process, loaded on first use (see the module).
       name: 'child-process-later',

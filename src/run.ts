@@ -33,6 +33,7 @@ import { SlotArray } from './utils/slot-array.js';
 import { HashSet } from './utils/hash-set.js';
 import { onAbort } from './utils/on-abort.js';
 import { VERSION } from './version.js';
+import { monotonicMs } from './utils/clock.js';
 
 export interface RunOptions extends RunLimits {
   /** Input files, one URL per line; `-` is standard input. */
@@ -87,7 +88,7 @@ export interface RunOptions extends RunLimits {
  * the run is stopped. Resolves with the summary; rejects only when the run cannot start.
  */
 export async function run(options: RunOptions): Promise<RunSummary> {
-  const startedAt = performance.now();
+  const startedAt = monotonicMs();
   checkLimits(options);
   const workers = options.workers ?? DEFAULTS.workers;
   const perHost = options.perHost ?? DEFAULTS.perHost;
@@ -286,7 +287,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       failedThisRun: tally.failed,
       bytesThisRun: tally.bytes,
       bytes: state.bytes + tally.bytes,
-      durationMs: performance.now() - startedAt,
+      durationMs: monotonicMs() - startedAt,
       interrupted: controller.signal.aborted && !fatal,
       ...(fatal ? { fatal: { code: fatal.code, error: fatal.message } } : {}),
     };

@@ -8,6 +8,7 @@ import { giveBack } from '../http/h1/read-buffer.js';
 import { loadLater } from '../utils/load-later.js';
 import { SlotArray } from '../utils/slot-array.js';
 import { PartFile } from './part-file.js';
+import { monotonicMs } from '../utils/clock.js';
 
 /** Bodies are kept in memory until they are this large, or take this long; then they stream to `.part`. */
 const MEMORY_BYTES = 256 * 1024;
@@ -205,7 +206,7 @@ function writeHashed(body: ResponseBody, target: PartTarget, hashes: Hashes): Pr
         }),
       );
     };
-    const sweep: InMemory = { since: performance.now(), toFile: () => toFile() };
+    const sweep: InMemory = { since: monotonicMs(), toFile: () => toFile() };
     // Straight to .part: a resumed body appends to the file it continues, and a body said to be
     // big would outgrow memory anyway (in its file from the first piece on, it goes to the pump at
     // that piece rather than after 256 KiB in memory, 2-5 ms sooner).
@@ -350,7 +351,7 @@ const SWEEP_MS = MEMORY_MS / 2;
 function holdInMemory(body: InMemory): number {
   const slot = inMemory.add(body);
   sweeper ??= setInterval(() => {
-    const due = performance.now() - SWEEP_MS;
+    const due = monotonicMs() - SWEEP_MS;
     for (const held of inMemory.values()) if (held.since <= due) held.toFile();
     if (inMemory.size === 0) {
       clearInterval(sweeper);
@@ -382,8 +383,8 @@ function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void
   if (slowShare > 0.5 && ++asyncWrites % PROBE_EVERY !== 0) {
     return writeFresh(part, data).then(() => rename(part, final));
   }
-  // performance.now(), not process.hrtime.bigint(): no BigInt, and no lookup on `process`.
-  const started = performance.now();
+  // monotonicMs() (process.hrtime), not process.hrtime.bigint(): no BigInt.
+  const started = monotonicMs();
   const fd = openFresh(part);
   try {
     for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
@@ -391,7 +392,7 @@ function writeWhole(part: string, final: string, chunks: Buffer[]): Promise<void
     closeSync(fd);
   }
   renameSync(part, final);
-  const slow = performance.now() - started > SYNC_BUDGET_MS ? 1 : 0;
+  const slow = monotonicMs() - started > SYNC_BUDGET_MS ? 1 : 0;
   slowShare += (slow - slowShare) * SHARE_WEIGHT;
   return undefined;
 }

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { packageFile } from '../package-root.js';
 
 /**
@@ -9,7 +8,10 @@ import { packageFile } from '../package-root.js';
 export function loadNativeAddon<T>(path: string): T | undefined {
   if (process.env.DL_NATIVE === '0') return undefined;
   try {
-    return createRequire(import.meta.url)(packageFile(path)) as T;
+    // process.dlopen is what require does with a `.node` file, without node:module's loader.
+    const addon = { exports: {} };
+    process.dlopen(addon, packageFile(path));
+    return addon.exports as T;
   } catch {
     // Not built here (no compiler at install), or built for another platform: JavaScript it is.
     return undefined;

@@ -1,6 +1,5 @@
 import { closeSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { BodyLengthError } from '../errors/errors.js';
 import type { Timeouts } from '../errors/classify.js';
@@ -15,7 +14,8 @@ import { requestHead } from './h1/request-head.js';
 import { ResponseParser, type ResponseHeaders } from './h1/response-parser.js';
 import { validatorOf } from './validator.js';
 import { limitMs, loadNativeAddon } from './native-addon.js';
-import { bareHostname } from './origin-of.js';
+import { bareHostname, isAddress } from './origin-of.js';
+import { monotonicMs } from '../utils/clock.js';
 
 /**
  * dl's native fetcher (native/fetcher.c): whole exchanges for small files (request, answer,
@@ -315,8 +315,8 @@ export class NativeFetcher {
   /** The addresses of a name, comma-separated, looked up at most once a minute; an address as it is. */
   #addressesOf(hostname: string): string | Promise<string> {
     const bare = bareHostname(hostname);
-    if (isIP(bare)) return bare;
-    const now = performance.now();
+    if (isAddress(bare)) return bare;
+    const now = monotonicMs();
     let known = this.#addresses.get(bare);
     if (!known || now - known.at > ADDRESSES_MS) {
       known = { at: now, list: dns().lookup(bare, { all: true }).then((found) => found.map((one) => one.address).join(',')) };

@@ -1,5 +1,6 @@
 import type { DlEvent, RunSummary } from '../engine/events.js';
 import type { ActiveTransfers } from '../engine/job-runner.js';
+import { monotonicMs } from '../utils/clock.js';
 
 /** How far back speed and ETA look. */
 const WINDOW_MS = 5000;
@@ -24,7 +25,7 @@ export class RunStats {
 
   constructor(
     readonly active: ActiveTransfers,
-    private readonly clock: () => number = () => performance.now(),
+    private readonly clock: () => number = () => monotonicMs(),
   ) {}
 
   apply(event: DlEvent): void {

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fetcherAvailable } from '../../src/http/native-fetcher.js';
 import { runCli, spawnCli, withTempDir } from '../helpers/cli.js';
 import { contentFor, contentHandler, useServer } from '../helpers/server.js';
 
@@ -127,6 +128,24 @@ describe('command line', () => {
       expect(quick.code).toBe(0);
       expect(await readdir(cacheDir)).toEqual([saved]);
       expect((await stat(join(cacheDir, saved!))).mtimeMs).toBe(written.mtimeMs);
+    });
+  });
+
+  it('loads neither node:module nor perf_hooks at start-up, nor node:net when the native fetcher takes every file', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'urls.txt'), [server.url('/m/1.bin'), server.url('/m/2.bin')].join('\n'));
+      // Node's own record of the modules it loaded, written as the process exits.
+      const preload = join(dir, 'loaded.cjs');
+      const loaded = join(dir, 'loaded.txt');
+      await writeFile(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
+      const result = await spawnCli(['-q', '-l', 'run.jsonl', '-d', 'out', 'urls.txt'], { cwd: dir, env: { NODE_OPTIONS: `--require ${preload}` } }).exited;
+      expect(result.code).toBe(0);
+      expect(await readFile(join(dir, 'out', '2.bin'))).toEqual(contentFor('/m/2.bin'));
+      const modules = new Set((await readFile(loaded, 'utf8')).split('\n'));
+      expect(modules.has('NativeModule fs/promises')).toBe(true); // the record is the run's
+      expect(modules.has('NativeModule module')).toBe(false);
+      expect(modules.has('NativeModule perf_hooks')).toBe(false);
+      expect(modules.has('NativeModule net')).toBe(!fetcherAvailable());
     });
   });
 });

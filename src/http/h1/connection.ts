@@ -1,4 +1,5 @@
-import { connect, Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
+import type * as Net from 'node:net';
+import type { OnReadOpts, Socket, SocketConstructorOpts } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Dispatcher } from 'undici';
 import { limitMs } from '../native-addon.js';
@@ -8,6 +9,15 @@ import { nativePump, pumped, type Pumping } from './native-pump.js';
 import { ReadBuffer } from './read-buffer.js';
 import { requestHead } from './request-head.js';
 import { ResponseParser, type ResponseHeaders } from './response-parser.js';
+import { monotonicMs } from '../../utils/clock.js';
+import { loadLater } from '../../utils/load-later.js';
+
+/**
+ * Node's net module, loaded with the first connection: a run whose files the native fetcher takes
+ * whole opens none, and loading it (with the stream modules it brings) took ~1.5 ms of every run's
+ * start-up.
+ */
+const net = loadLater<typeof Net>('node:net');
 
 /** A request as a dispatcher receives it, with the handler its answer goes to. */
 export interface Exchange {
@@ -113,9 +123,9 @@ export class Connection {
    * (head, body, idle) cost more than the request's own parsing.
    */
   #timer: NodeJS.Timeout | undefined;
-  /** When #timer fires (performance.now() ms). */
+  /** When #timer fires (utils/clock.ts ms). */
   #timerAt = 0;
-  /** When the current phase times out (performance.now() ms); Infinity: no timeout armed. */
+  /** When the current phase times out (utils/clock.ts ms); Infinity: no timeout armed. */
   #deadline = Infinity;
   /** The current phase's timeout, for refreshing it. */
   #phaseMs = 0;
@@ -151,11 +161,11 @@ export class Connection {
       // Node takes `onread` here as connect() does (connect() passes it on to this constructor),
       // but its types list it for connect() only.
       const adopt: SocketConstructorOpts & { onread: OnReadOpts } = { fd: handed.fd, readable: true, writable: true, onread };
-      this.#socket = new Socket(adopt);
+      this.#socket = new (net().Socket)(adopt);
       this.#connected = true;
       this.#handed = handed.read;
     } else {
-      this.#socket = connect({ host: bareHostname(origin.hostname), port: Number(origin.port || 80), onread });
+      this.#socket = net().connect({ host: bareHostname(origin.hostname), port: Number(origin.port || 80), onread });
       this.#socket.setNoDelay(true);
       this.#arm('connect', options.connectTimeoutMs, connectTimeout);
       this.#socket.on('connect', () => {
@@ -415,12 +425,12 @@ export class Connection {
     this.#expired = error;
     this.#phaseMs = ms;
     if ((phase === 'body' && this.#paused) || ms <= 0 || !Number.isFinite(ms)) this.#deadline = Infinity;
-    else this.#setDeadline(performance.now() + ms);
+    else this.#setDeadline(monotonicMs() + ms);
   }
 
   /** The armed timeout counted afresh from now, as Timeout#refresh() does. */
   #refresh(): void {
-    if (this.#deadline !== Infinity) this.#setDeadline(performance.now() + this.#phaseMs);
+    if (this.#deadline !== Infinity) this.#setDeadline(monotonicMs() + this.#phaseMs);
   }
 
   #setDeadline(at: number): void {
@@ -432,13 +442,13 @@ export class Connection {
     this.#timerAt = at;
     // setTimeout takes at most 2^31-1 ms (24.8 days) and fires at once past that: a longer
     // timeout is waited out in steps (#onTimer sets the next).
-    this.#timer = setTimeout(this.#onTimer, Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(at - performance.now())))).unref();
+    this.#timer = setTimeout(this.#onTimer, Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(at - monotonicMs())))).unref();
   }
 
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     if (this.#closed || this.#deadline === Infinity) return;
-    if (performance.now() < this.#deadline) return this.#setDeadline(this.#deadline);
+    if (monotonicMs() < this.#deadline) return this.#setDeadline(this.#deadline);
     this.#deadline = Infinity;
     const error = this.#expired;
     if (error) this.destroy(error());
