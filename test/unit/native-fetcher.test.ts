@@ -1,4 +1,4 @@
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fetched, fetcherAvailable } from '../../src/http/native-fetcher.js';
@@ -46,6 +46,29 @@ describe.skipIf(!fetcherAvailable())('the native fetcher', () => {
     expect([exchanges, whole]).toEqual([20, 20]);
     for (let i = 0; i < 20; i++) expect((await result.file(`f${i}.bin`)).equals(SMALL)).toBe(true);
     expect(server.connections()).toBe(1);
+  });
+
+  it('writes into a destination folder removed and made again since its last file', async () => {
+    // The engine keeps the folder of its last file open (native/fetcher.c, folder_of): one that
+    // was removed since is looked up by its path again, not written into in vain.
+    const server = await rawServer((socket) => socket.write(ok(SMALL)));
+    const dir = await tempDir();
+    const out = join(dir, 'out');
+    const fetch = async (name: string) => {
+      await writeFile(join(dir, `${name}.txt`), server.url(`/${name}.bin`));
+      return run({ inputs: [join(dir, `${name}.txt`)], joblog: join(dir, `${name}.jsonl`), destdir: out, retries: 0 });
+    };
+    const { result, whole } = await counted(async () => {
+      const first = await fetch('one');
+      await rm(out, { recursive: true });
+      return [first, await fetch('two')];
+    });
+    expect(result.map((summary) => [summary.done, summary.failed])).toEqual([
+      [1, 0],
+      [1, 0],
+    ]);
+    expect(whole).toBe(2);
+    expect((await readFile(join(out, 'two.bin'))).equals(SMALL)).toBe(true);
   });
 
   it('a server that closes each connection after a 100 KiB answer costs nothing but connections', async () => {
