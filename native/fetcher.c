@@ -327,44 +327,62 @@ static void hand_over(Conn *c) {
 }
 
 /**
- * The folder of the files last written, kept open: a file is created and renamed by its name in
- * it. Walking every folder of the absolute paths, three times a file, took 4% of the engine's
- * time in a run of small files (docs/architecture.md). Only the engine's thread uses it.
+ * The folders of the files last written, kept open: a file is created and renamed by its name in
+ * its folder. Walking every folder of the absolute paths, three times a file, took 4% of the
+ * engine's time in a run of small files (docs/architecture.md). Let go of at the end of every run
+ * (close_idle), so that a run never writes through a folder that an earlier one checked: its own
+ * folders may have been moved, or their paths pointed elsewhere, since. Only the engine's thread
+ * uses them.
  */
+#define FOLDERS 8
 static struct {
-  char *path;
+  char *path; /* NULL: a free entry */
   size_t len;
   int fd;
-} Folder = {.fd = -1};
+} Folders[FOLDERS];
+/** The entry the next folder opened takes, in turn. */
+static int next_folder;
 
-static void folder_forget(void) {
-  if (Folder.fd >= 0) close(Folder.fd);
-  free(Folder.path);
-  Folder.path = NULL;
-  Folder.len = 0;
-  Folder.fd = -1;
+static void folder_forget(int i) {
+  if (!Folders[i].path) return;
+  close(Folders[i].fd);
+  free(Folders[i].path);
+  Folders[i].path = NULL;
 }
 
-/** `path`'s folder as a descriptor, `*name` its name in it; AT_FDCWD and the whole path when the folder cannot be opened. */
-static int folder_of(const char *path, const char **name) {
+static void folders_forget(void) {
+  for (int i = 0; i < FOLDERS; i++) folder_forget(i);
+}
+
+/**
+ * `path`'s folder as a descriptor (`*entry` its entry, or -1) and `*name` the file's name in it;
+ * AT_FDCWD and the whole path when the folder cannot be opened.
+ */
+static int folder_of(const char *path, const char **name, int *entry) {
   const char *slash = strrchr(path, '/');
   *name = path;
+  *entry = -1;
   if (!slash || slash == path) return AT_FDCWD;
   size_t len = (size_t)(slash - path);
-  if (Folder.fd < 0 || Folder.len != len || memcmp(Folder.path, path, len) != 0) {
-    folder_forget();
+  int i = 0;
+  while (i < FOLDERS && !(Folders[i].path && Folders[i].len == len && memcmp(Folders[i].path, path, len) == 0)) i++;
+  if (i == FOLDERS) {
     char *copy = strndup(path, len);
     int fd = copy ? open(copy, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
     if (fd < 0) {
       free(copy);
       return AT_FDCWD;
     }
-    Folder.path = copy;
-    Folder.len = len;
-    Folder.fd = fd;
+    i = next_folder;
+    next_folder = (next_folder + 1) % FOLDERS;
+    folder_forget(i);
+    Folders[i].path = copy;
+    Folders[i].len = len;
+    Folders[i].fd = fd;
   }
   *name = slash + 1;
-  return Folder.fd;
+  *entry = i;
+  return Folders[i].fd;
 }
 
 #define PART_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
@@ -373,19 +391,21 @@ static int folder_of(const char *path, const char **name) {
 static int create_part(const char *path) {
   for (int attempt = 0;; attempt++) {
     const char *name;
-    int dir = folder_of(path, &name);
+    int entry;
+    int dir = folder_of(path, &name, &entry);
     int fd = openat(dir, name, PART_FLAGS, 0644);
     if (fd < 0 && errno == EEXIST && unlinkat(dir, name, 0) == 0) fd = openat(dir, name, PART_FLAGS, 0644);
     // A folder removed since it was opened (made again, perhaps): looked up by its path once more.
-    if (fd >= 0 || errno != ENOENT || dir == AT_FDCWD || attempt > 0) return fd;
-    folder_forget();
+    if (fd >= 0 || errno != ENOENT || entry < 0 || attempt > 0) return fd;
+    folder_forget(entry);
   }
 }
 
 /** Renames `part` to `final`, by their names when both are in the folder kept open. */
 static int rename_part(const char *part, const char *final) {
   const char *to;
-  int dir = folder_of(final, &to);
+  int entry;
+  int dir = folder_of(final, &to, &entry);
   size_t prefix = (size_t)(to - final);
   if (dir == AT_FDCWD || strncmp(part, final, prefix) != 0 || strchr(part + prefix, '/')) return rename(part, final);
   return renameat(dir, part + prefix, dir, to);
@@ -564,11 +584,13 @@ static void take_work(void) {
     free(cancels);
     cancels = next;
   }
-  if (close_idle)
+  if (close_idle) {
     for (Conn *c = E.all, *next; c; c = next) {
       next = c->next;
       if (!c->req) conn_close(c);
     }
+    folders_forget();
+  }
 }
 
 static void *engine(void *arg) {

@@ -1,10 +1,10 @@
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fetched, fetcherAvailable } from '../../src/http/native-fetcher.js';
 import { run, type RunOptions } from '../../src/index.js';
 import { rangeStart, useRawServers } from '../helpers/raw-server.js';
-import { readRecords, useTempDirs } from '../helpers/cli.js';
+import { readRecords, useTempDirs, waitFor } from '../helpers/cli.js';
 
 const { rawServer } = useRawServers();
 const tempDir = useTempDirs('dl-fetcher-');
@@ -48,9 +48,12 @@ describe.skipIf(!fetcherAvailable())('the native fetcher', () => {
     expect(server.connections()).toBe(1);
   });
 
-  it('writes into a destination folder removed and made again since its last file', async () => {
-    // The engine keeps the folder of its last file open (native/fetcher.c, folder_of): one that
-    // was removed since is looked up by its path again, not written into in vain.
+  it.each([
+    ['removed', (out: string) => rm(out, { recursive: true })],
+    ['moved away', (out: string) => rename(out, `${out}.old`)],
+  ])('writes into the destination folder a run names, one that was %s since the last run included', async (_, change) => {
+    // The engine keeps the folders of its files open (native/fetcher.c, folder_of) while a run
+    // lasts: the next run must look its folder up by its path.
     const server = await rawServer((socket) => socket.write(ok(SMALL)));
     const dir = await tempDir();
     const out = join(dir, 'out');
@@ -60,7 +63,7 @@ describe.skipIf(!fetcherAvailable())('the native fetcher', () => {
     };
     const { result, whole } = await counted(async () => {
       const first = await fetch('one');
-      await rm(out, { recursive: true });
+      await change(out);
       return [first, await fetch('two')];
     });
     expect(result.map((summary) => [summary.done, summary.failed])).toEqual([
@@ -68,7 +71,29 @@ describe.skipIf(!fetcherAvailable())('the native fetcher', () => {
       [1, 0],
     ]);
     expect(whole).toBe(2);
+    expect(await readdir(out)).toEqual(['two.bin']);
     expect((await readFile(join(out, 'two.bin'))).equals(SMALL)).toBe(true);
+  });
+
+  it('writes into a destination folder removed and made again while the run lasts', async () => {
+    // The folder kept open is then one nothing can be made in: the engine opens it by its path again.
+    let removed: () => void = () => undefined;
+    const folderRemade = new Promise<void>((resolve) => (removed = resolve));
+    const server = await rawServer((socket, head) => {
+      if (head.startsWith('GET /one.bin ')) socket.write(ok(SMALL));
+      else void folderRemade.then(() => socket.write(ok(SMALL)));
+    });
+    const dir = await tempDir();
+    const out = join(dir, 'out');
+    await writeFile(join(dir, 'urls.txt'), [server.url('/one.bin'), server.url('/two.bin')].join('\n'));
+    const running = counted(() => run({ inputs: [join(dir, 'urls.txt')], joblog: join(dir, 'run.jsonl'), destdir: out, perHost: 1, retries: 0 }));
+    await waitFor(async () => (await readdir(out).catch((): string[] => [])).includes('one.bin'));
+    await rm(out, { recursive: true });
+    await mkdir(out);
+    removed();
+    const { result, whole } = await running;
+    expect([result.done, result.failed, whole]).toEqual([2, 0, 2]);
+    expect(await readdir(out)).toEqual(['two.bin']);
   });
 
   it('a server that closes each connection after a 100 KiB answer costs nothing but connections', async () => {
