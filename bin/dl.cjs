@@ -11,7 +11,7 @@ const { setFlagsFromString } = require('node:v8');
 // compiler alone is as fast for dl's runs (docs/architecture.md). Set before undici loads, and
 // before the code cache is read: V8 accepts a cache only under the flags it was made with.
 setFlagsFromString('--liftoff-only');
-const { requireWithCodeCache, tuneV8 } = require('../dist/cli/start-up.cjs');
+const { monotonicMs, requireWithCodeCache, tuneV8 } = require('../dist/cli/start-up.cjs');
 // V8's optimising compiler held back for the run's first second (src/cli/optimise-later.ts): a
 // short run ends before optimised code pays for compiling it; and the young generation held at
 // 8 MB instead of growing to 32 (src/cli/young-generation.ts). Before the code cache is read,
@@ -20,15 +20,14 @@ const v8Settings = tuneV8();
 // The CLI bundled into one file (scripts/bundle.js), run with the code V8 compiled for it on an
 // earlier run (src/cli/code-cache.ts): a quicker start than its ~90 modules compiled anew.
 const cli = requireWithCodeCache(join(__dirname, '..', 'dist', 'cli.cjs'));
-// process.hrtime, not performance.now(): the first touch of `performance` loads perf_hooks (1-2 ms).
-const msSince = ([seconds, nanoseconds]) => seconds * 1e3 + nanoseconds / 1e6;
-const started = process.hrtime();
+// Not performance.now(): the first touch of `performance` loads perf_hooks (src/utils/clock.ts).
+const started = monotonicMs();
 cli.exports.main(process.argv, { optimiseNow: v8Settings.optimiseNow }).then(
   (code) => {
     try {
       // Under the flags the cache was read under.
       v8Settings.asAtStart();
-      cli.save(msSince(process.hrtime(started)));
+      cli.save(monotonicMs() - started);
     } catch {
       // The cache only saves time: a run that went well must not fail or hang for it.
     }

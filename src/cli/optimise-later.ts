@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { measuredV8, v8FlagName } from './v8-flag.js';
+import { tunable } from './v8-flag.js';
 
 /**
  * V8's optimising compiler held back for the first second of a run (docs/architecture.md,
@@ -39,7 +39,7 @@ export interface LateOptimising {
 const NOTHING: LateOptimising = { optimiseNow: () => undefined, asAtStart: () => undefined };
 
 export function optimiseLater(afterMs: number = OPTIMISE_AFTER_MS): LateOptimising {
-  if (!knownBudget()) return NOTHING;
+  if (!tunable('--interrupt-budget')) return NOTHING;
   const raised = `--interrupt-budget=${DEFAULT_BUDGET * FACTOR}`;
   setFlagsFromString(raised);
   const optimiseNow = (): void => {
@@ -55,8 +55,4 @@ export function optimiseLater(afterMs: number = OPTIMISE_AFTER_MS): LateOptimisi
       setFlagsFromString(raised);
     },
   };
-}
-
-function knownBudget(): boolean {
-  return measuredV8() && !process.execArgv.some((arg) => v8FlagName(arg) === '--interrupt-budget');
 }

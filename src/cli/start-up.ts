@@ -6,6 +6,7 @@ import { capYoungGeneration } from './young-generation.js';
  * `dist/cli/start-up.cjs`), so that a run never starts Node's ES module loader.
  */
 export { requireWithCodeCache } from './code-cache.js';
+export { monotonicMs } from '../utils/clock.js';
 export { capYoungGeneration, optimiseLater };
 
 /** dl's settings of V8 for a run, made together before the code cache is read. */

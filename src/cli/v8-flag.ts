@@ -1,5 +1,5 @@
 /** The name of a V8 option on Node's command line as V8 reads it (`_` for `-`), without its value. */
-export function v8FlagName(arg: string): string {
+function v8FlagName(arg: string): string {
   return arg.split('=', 1)[0]!.replaceAll('_', '-');
 }
 
@@ -11,4 +11,12 @@ export function v8FlagName(arg: string): string {
  */
 export function measuredV8(): boolean {
   return process.versions.v8.startsWith('11.3.');
+}
+
+/**
+ * Whether dl may set these V8 flags itself: under the V8 it measured them with, and when none of
+ * them was given on Node's command line (whose settings win).
+ */
+export function tunable(...flags: string[]): boolean {
+  return measuredV8() && !process.execArgv.some((arg) => flags.includes(v8FlagName(arg)));
 }

@@ -1,5 +1,5 @@
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { measuredV8, v8FlagName } from './v8-flag.js';
+import { tunable } from './v8-flag.js';
 
 /**
  * V8's young generation held at 8 MB (docs/architecture.md, "The young generation held at 8 MB").
@@ -13,7 +13,7 @@ import { measuredV8, v8FlagName } from './v8-flag.js';
  *
  * The growth factor is one of the flags V8 checks before accepting a code cache: like the
  * interrupt budget (optimise-later.ts), it is set back before the cache is saved. Only under the
- * V8 this was measured with (see measuredV8).
+ * V8 this was measured with (see v8-flag.ts).
  */
 const CAP_BYTES = 8 << 20;
 const CHECK_MS = 100;
@@ -28,7 +28,8 @@ export interface YoungGenerationCap {
 }
 
 export function capYoungGeneration(capBytes: number = CAP_BYTES): YoungGenerationCap {
-  if (!measuredV8() || process.execArgv.some(setsYoungGeneration)) return { check: () => undefined, asAtStart: () => undefined };
+  // A young generation sized on Node's command line is left as it is.
+  if (!tunable('--max-semi-space-size', '--min-semi-space-size', '--semi-space-growth-factor')) return { check: () => undefined, asAtStart: () => undefined };
   let stopped = false;
   const check = (): void => {
     if (stopped || newSpaceBytes() < capBytes) return;
@@ -51,7 +52,3 @@ function newSpaceBytes(): number {
   for (const space of getHeapSpaceStatistics()) if (space.space_name === 'new_space') return space.space_size;
   return 0;
 }
-
-/** A young generation sized on Node's command line is left as it is. */
-const YOUNG_GENERATION_FLAGS = new Set(['--max-semi-space-size', '--min-semi-space-size', '--semi-space-growth-factor']);
-const setsYoungGeneration = (arg: string): boolean => YOUNG_GENERATION_FLAGS.has(v8FlagName(arg));

@@ -25,7 +25,7 @@ export class RunStats {
 
   constructor(
     readonly active: ActiveTransfers,
-    private readonly clock: () => number = () => monotonicMs(),
+    private readonly clock: () => number = monotonicMs,
   ) {}
 
   apply(event: DlEvent): void {
